@@ -1,0 +1,98 @@
+"""The recipe's options as dataclasses, parsed by `transformers.HfArgumentParser` next to `TrainingArguments`.
+
+Names follow transformers' example scripts (`run_classification.py`) wherever one exists.
+"""
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+from .models import FAMILIES
+
+TOKENIZER_TRAINERS = ("word", "wordpiece")
+
+
+@dataclass
+class ModelArguments:
+    """Which model to build. Architecture fields left unset take the family's configuration defaults."""
+
+    model_family: Literal[FAMILIES] = field(metadata={"help": f"Model family, one of {', '.join(FAMILIES)}."})
+    model_name_or_path: str | None = field(
+        default=None,
+        metadata={"help": "bert only: pretrained encoder, a Hub id or a local folder (default: bert-base-uncased)."},
+    )
+    tokenizer_name: str | None = field(
+        default=None,
+        metadata={"help": "Non-pretrained families: tokenizer Hub id or folder (default: bert-base-uncased)."},
+    )
+    train_tokenizer: Literal[TOKENIZER_TRAINERS] | None = field(
+        default=None,
+        metadata={"help": "Non-pretrained families: train a word or wordpiece tokenizer on the training split."},
+    )
+    tokenizer_vocab_size: int = field(
+        default=20000, metadata={"help": "Largest vocabulary a trained tokenizer keeps."}
+    )
+    embedding_dim: int | None = field(default=None, metadata={"help": "Token embedding size."})
+    hidden_size: int | None = field(default=None, metadata={"help": "manual-rnn, transformer: hidden size."})
+    hidden_sizes: list[int] | None = field(default=None, metadata={"help": "rnn/gru/lstm: size of each layer."})
+    bidirectional: bool | None = field(default=None, metadata={"help": "rnn/gru/lstm: run both directions."})
+    pooling: Literal["last", "mean", "max", "attention"] | None = field(
+        default=None, metadata={"help": "rnn/gru/lstm: last | mean | max | attention."}
+    )
+    attention_dim: int | None = field(default=None, metadata={"help": "rnn/gru/lstm: attention projection size."})
+    dropout: float | None = field(default=None, metadata={"help": "Dropout probability."})
+    kernel_sizes: list[int] | None = field(default=None, metadata={"help": "cnn: convolution widths."})
+    num_filters: int | None = field(default=None, metadata={"help": "cnn: filters per width."})
+    num_layers: int | None = field(default=None, metadata={"help": "transformer: encoder layers."})
+    num_heads: int | None = field(default=None, metadata={"help": "transformer: attention heads."})
+    intermediate_size: int | None = field(default=None, metadata={"help": "transformer: feed-forward width."})
+
+    def architecture_overrides(self) -> dict:
+        """The architecture fields the user set, to pass to the family's configuration."""
+        return {name: getattr(self, name) for name in ARCHITECTURE_FIELDS if getattr(self, name) is not None}
+
+
+ARCHITECTURE_FIELDS = (
+    "embedding_dim",
+    "hidden_size",
+    "hidden_sizes",
+    "bidirectional",
+    "pooling",
+    "attention_dim",
+    "dropout",
+    "kernel_sizes",
+    "num_filters",
+    "num_layers",
+    "num_heads",
+    "intermediate_size",
+)
+
+
+@dataclass
+class DataArguments:
+    """Where the data comes from and how it is split and tokenized."""
+
+    dataset_name: str | None = field(
+        default=None,
+        metadata={"help": "Hub dataset id, or 'sample' for the questions shipped with seqclf_hf (default: TREC)."},
+    )
+    dataset_config_name: str | None = field(default=None, metadata={"help": "Hub dataset configuration."})
+    train_file: str | None = field(
+        default=None, metadata={"help": "Local .csv, .json, .jsonl, .parquet or TREC .label."}
+    )
+    validation_file: str | None = field(default=None, metadata={"help": "Local validation file (same formats)."})
+    test_file: str | None = field(default=None, metadata={"help": "Local test file (same formats)."})
+    text_column_name: str | None = field(default=None, metadata={"help": "Text column (default: 'text')."})
+    label_column_name: str | None = field(
+        default=None, metadata={"help": "Label column (default: 'label', or TREC's coarse_label / fine_label)."}
+    )
+    label_granularity: Literal["coarse", "fine"] = field(
+        default="coarse", metadata={"help": "TREC: coarse (6 classes) or fine (50) labels."}
+    )
+    validation_split_percentage: int = field(
+        default=10, metadata={"help": "Without a validation split: percent of train carved out, stratified."}
+    )
+    notebook_split: bool = field(
+        default=False,
+        metadata={"help": "Ignore the dataset's splits and re-split all of train 80/10/10, as the course notebooks."},
+    )
+    max_seq_length: int = field(default=128, metadata={"help": "Longest input in tokens; longer texts are truncated."})

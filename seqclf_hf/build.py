@@ -1,0 +1,115 @@
+"""Build the tokenizer and the model a `ModelArguments` describes."""
+
+import logging
+
+from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, processors, trainers
+from transformers import AutoModelForSequenceClassification, AutoTokenizer, PreTrainedTokenizerFast
+
+from .arguments import ARCHITECTURE_FIELDS, ModelArguments
+from .models import CUSTOM_FAMILIES, PRETRAINED_FAMILY
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_PRETRAINED = "bert-base-uncased"
+SPECIAL_TOKENS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]"]
+# The custom families take no token_type_ids; saving this keeps pipeline() from passing them.
+CUSTOM_MODEL_INPUTS = ["input_ids", "attention_mask"]
+
+
+class ModelSetupError(ValueError):
+    """A model or tokenizer option that cannot work, worded so the user can fix it."""
+
+
+def load_pretrained(loader, name: str, what: str, **kwargs):
+    """`loader.from_pretrained(name)` with an error that says what to do when the Hub cannot be reached."""
+    try:
+        return loader.from_pretrained(name, **kwargs)
+    except OSError as error:
+        raise ModelSetupError(
+            f"Could not load the {what} {name!r}: {error}\nThe Hugging Face Hub may be unreachable. Offline, pass a "
+            "local folder instead (e.g. --model_name_or_path /path/to/model), or for a non-pretrained family "
+            "--train_tokenizer word to train a tokenizer on your data."
+        ) from error
+
+
+def train_tokenizer(texts: list[str], kind: str, vocab_size: int) -> PreTrainedTokenizerFast:
+    """A lower-cased word-level or WordPiece tokenizer learnt from `texts`, with BERT's special tokens."""
+    if kind == "word":
+        tokenizer = Tokenizer(models.WordLevel(unk_token="[UNK]"))
+        trainer = trainers.WordLevelTrainer(vocab_size=vocab_size, special_tokens=SPECIAL_TOKENS)
+    else:
+        tokenizer = Tokenizer(models.WordPiece(unk_token="[UNK]"))
+        trainer = trainers.WordPieceTrainer(vocab_size=vocab_size, special_tokens=SPECIAL_TOKENS)
+    tokenizer.normalizer = normalizers.BertNormalizer(lowercase=True)
+    tokenizer.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+    tokenizer.train_from_iterator(texts, trainer=trainer)
+    cls_id, sep_id = tokenizer.token_to_id("[CLS]"), tokenizer.token_to_id("[SEP]")
+    tokenizer.post_processor = processors.TemplateProcessing(
+        single="[CLS] $A [SEP]", special_tokens=[("[CLS]", cls_id), ("[SEP]", sep_id)]
+    )
+    if kind == "wordpiece":
+        tokenizer.decoder = decoders.WordPiece()
+    return PreTrainedTokenizerFast(
+        tokenizer_object=tokenizer,
+        unk_token="[UNK]",
+        pad_token="[PAD]",
+        cls_token="[CLS]",
+        sep_token="[SEP]",
+        padding_side="right",
+        model_input_names=CUSTOM_MODEL_INPUTS,
+    )
+
+
+def build_tokenizer(args: ModelArguments, train_texts: list[str]):
+    if args.model_family == PRETRAINED_FAMILY:
+        if args.tokenizer_name or args.train_tokenizer:
+            raise ModelSetupError("bert uses its encoder's own tokenizer: drop --tokenizer_name / --train_tokenizer.")
+        return load_pretrained(AutoTokenizer, args.model_name_or_path or DEFAULT_PRETRAINED, "tokenizer")
+    if args.tokenizer_name and args.train_tokenizer:
+        raise ModelSetupError("Give --tokenizer_name or --train_tokenizer, not both.")
+    if args.train_tokenizer:
+        tokenizer = train_tokenizer(train_texts, args.train_tokenizer, args.tokenizer_vocab_size)
+        logger.info("Trained a %s tokenizer on the training split: %d tokens.", args.train_tokenizer, len(tokenizer))
+        return tokenizer
+    name = args.tokenizer_name or DEFAULT_PRETRAINED
+    # Recurrent models read real tokens first, so padding goes on the right whatever the tokenizer's default.
+    return load_pretrained(
+        AutoTokenizer, name, "tokenizer", model_input_names=CUSTOM_MODEL_INPUTS, padding_side="right"
+    )
+
+
+def build_model(args: ModelArguments, tokenizer, labels: list[str]):
+    """A fresh model of `args.model_family` for these labels (bert: the pretrained encoder with a new head)."""
+    id2label = dict(enumerate(labels))
+    label2id = {label: i for i, label in id2label.items()}
+    overrides = args.architecture_overrides()
+    if args.model_family == PRETRAINED_FAMILY:
+        if overrides:
+            raise ModelSetupError(f"{sorted(overrides)} only apply to non-pretrained families; drop them for bert.")
+        return load_pretrained(
+            AutoModelForSequenceClassification,
+            args.model_name_or_path or DEFAULT_PRETRAINED,
+            "pretrained model",
+            num_labels=len(labels),
+            id2label=id2label,
+            label2id=label2id,
+        )
+    if args.model_name_or_path:
+        raise ModelSetupError(
+            f"--model_name_or_path is for the pretrained family (bert); {args.model_family} is trained from scratch."
+        )
+    config_class, model_class, implied = CUSTOM_FAMILIES[args.model_family]
+    config_fields = set(config_class.__dataclass_fields__)
+    unused = [name for name in overrides if name not in config_fields]
+    if unused:
+        usable = sorted(name for name in ARCHITECTURE_FIELDS if name in config_fields)
+        raise ModelSetupError(f"{unused} do not apply to {args.model_family}; its options are {usable}.")
+    config = config_class(
+        vocab_size=len(tokenizer),
+        pad_token_id=tokenizer.pad_token_id,
+        id2label=id2label,
+        label2id=label2id,
+        **implied,
+        **overrides,
+    )
+    return model_class(config)

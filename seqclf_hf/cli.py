@@ -1,0 +1,87 @@
+"""Command-line parsing for the recipes: recipe defaults < YAML config < command-line flags.
+
+`--model NAME` picks `recipes/configs/NAME.yaml`, `--config FILE` names any YAML. Every YAML key must be a field of
+`ModelArguments`, `DataArguments` or `TrainingArguments`; an unknown key or flag is an error, never ignored.
+"""
+
+import argparse
+import difflib
+from pathlib import Path
+
+import yaml
+from transformers import HfArgumentParser, TrainingArguments
+
+from .arguments import DataArguments, ModelArguments
+
+# Every run evaluates each epoch and keeps the best checkpoint; a YAML or flag can still change any of these.
+RECIPE_DEFAULTS = {
+    "eval_strategy": "epoch",
+    "save_strategy": "epoch",
+    "logging_strategy": "epoch",
+    "load_best_model_at_end": True,
+    "metric_for_best_model": "accuracy",
+    "greater_is_better": True,
+    "save_total_limit": 2,
+    "report_to": "none",
+}
+
+
+class ConfigError(ValueError):
+    """A recipe or config problem, worded so the user can fix it."""
+
+
+def recipe_parser() -> HfArgumentParser:
+    return HfArgumentParser((ModelArguments, DataArguments, TrainingArguments))
+
+
+def read_config(path: Path) -> dict:
+    try:
+        values = yaml.safe_load(path.read_text()) or {}
+    except yaml.YAMLError as error:
+        raise ConfigError(f"{path} is not valid YAML: {error}") from error
+    if not isinstance(values, dict):
+        raise ConfigError(f"{path} must be a mapping of option: value, got {type(values).__name__}.")
+    return values
+
+
+def find_config(model: str | None, config: str | None, configs_dir: Path) -> Path:
+    if model and config:
+        raise ConfigError("Give --model NAME (a shipped recipe) or --config FILE, not both.")
+    if config:
+        path = Path(config)
+        if not path.is_file():
+            raise ConfigError(f"Config file {config!r} does not exist.")
+        return path
+    available = sorted(p.stem for p in configs_dir.glob("*.yaml"))
+    if not model:
+        raise ConfigError(f"Name a recipe with --model NAME (one of {available}) or a YAML with --config FILE.")
+    path = configs_dir / f"{model}.yaml"
+    if not path.is_file():
+        raise ConfigError(f"Unknown --model {model!r}; the recipes are {available} (files in {configs_dir}).")
+    return path
+
+
+def check_keys(values: dict, valid: set[str], path: Path) -> None:
+    unknown = sorted(set(values) - valid)
+    if unknown:
+        hints = [f"{key} (did you mean {', '.join(difflib.get_close_matches(key, valid, n=2))}?)" for key in unknown]
+        raise ConfigError(f"{path} has unknown option(s): {'; '.join(hints)}. Remove or rename them.")
+
+
+def parse_args(argv: list[str] | None, configs_dir: Path) -> tuple[ModelArguments, DataArguments, TrainingArguments]:
+    selector = argparse.ArgumentParser(add_help=False, allow_abbrev=False)
+    selector.add_argument("--model")
+    selector.add_argument("--config")
+    chosen, rest = selector.parse_known_args(argv)
+    parser = recipe_parser()
+    if "-h" in rest or "--help" in rest:
+        parser.parse_args_into_dataclasses(args=rest)  # prints help and exits
+    path = find_config(chosen.model, chosen.config, configs_dir)
+    values = read_config(path)
+    check_keys(values, {action.dest for action in parser._actions}, path)
+    defaults = {**RECIPE_DEFAULTS, "output_dir": f"outputs/{path.stem}", **values}
+    parser.set_defaults(**defaults)
+    for action in parser._actions:  # a value from the YAML satisfies a required flag
+        if action.dest in defaults:
+            action.required = False
+    return parser.parse_args_into_dataclasses(args=rest)

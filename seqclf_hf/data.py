@@ -1,0 +1,206 @@
+"""Load a text-classification dataset from the Hub, local files or TREC `.label` files; split and tokenize it.
+
+Every split comes out with two columns: `text` (str) and `label` (a `ClassLabel` whose names are the label strings,
+ordered from the training split), so the rest of the toolkit never sees a dataset's own column names.
+"""
+
+import logging
+from pathlib import Path
+
+import datasets
+from datasets import ClassLabel, Dataset, DatasetDict
+
+from .arguments import DataArguments
+
+logger = logging.getLogger(__name__)
+
+TREC_HUB_ID = "CogComp/trec"
+SAMPLE_DATASET = "sample"
+FILE_BUILDERS = {".csv": "csv", ".json": "json", ".jsonl": "json", ".parquet": "parquet"}
+SPLIT_FILES = {"train": "train_file", "validation": "validation_file", "test": "test_file"}
+
+
+class DataError(ValueError):
+    """A problem with the user's data, worded so they can fix it."""
+
+
+def sample_data_path() -> Path:
+    """The questions shipped with the package: written for this project, all six TREC classes."""
+    return Path(__file__).parent / "sample_data" / "questions.csv"
+
+
+def read_trec_label_file(path: str | Path, granularity: str = "coarse") -> Dataset:
+    """Read a TREC `.label` file: `COARSE:fine question words ...` per line.
+
+    The label is everything before the first space, so the fine label ("manner") never leaks into the text.
+    Bytes that are not UTF-8 are replaced (and counted) rather than dropping the line.
+    """
+    raw_lines = Path(path).read_bytes().splitlines()
+    texts, labels, undecodable = [], [], 0
+    for line_number, raw in enumerate(raw_lines, start=1):
+        try:
+            line = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            line, undecodable = raw.decode("utf-8", errors="replace"), undecodable + 1
+        if not line.strip():
+            continue
+        label, _, question = line.strip().partition(" ")
+        if ":" not in label or not question.strip():
+            raise DataError(
+                f"{path}, line {line_number}: expected 'COARSE:fine question text', got {line.strip()[:80]!r}. "
+                "Fix the line, or use a .csv/.json file for data in another format."
+            )
+        labels.append(label.split(":")[0] if granularity == "coarse" else label)
+        texts.append(question.strip())
+    if undecodable:
+        logger.warning("%s: %d line(s) were not valid UTF-8; bad bytes were replaced with U+FFFD.", path, undecodable)
+    return Dataset.from_dict({"text": texts, "label": labels})
+
+
+def read_local_file(path: str, granularity: str) -> Dataset:
+    file_path = Path(path)
+    if not file_path.is_file():
+        raise DataError(f"Data file {path!r} does not exist. Check the path given to --train/validation/test_file.")
+    if file_path.stat().st_size == 0:
+        raise DataError(f"Data file {path!r} is empty. Give a file with one example per row.")
+    if file_path.suffix == ".label":
+        return read_trec_label_file(file_path, granularity)
+    builder = FILE_BUILDERS.get(file_path.suffix)
+    if builder is None:
+        raise DataError(
+            f"Data file {path!r} has an unsupported extension; use one of {', '.join([*FILE_BUILDERS, '.label'])}."
+        )
+    return datasets.load_dataset(builder, data_files=str(file_path), split="train")
+
+
+def load_hub_dataset(args: DataArguments) -> DatasetDict:
+    name = args.dataset_name or TREC_HUB_ID
+    try:
+        return datasets.load_dataset(name, args.dataset_config_name)
+    except (ConnectionError, OSError, ValueError) as error:
+        raise DataError(
+            f"Could not load dataset {name!r} from the Hugging Face Hub ({type(error).__name__}: {error}). "
+            "Offline, or to use your own data, pass --train_file (and optionally --validation_file / --test_file), "
+            "e.g. --train_file train_5500.label, or --dataset_name sample for the shipped demo questions."
+        ) from error
+
+
+def load_raw_splits(args: DataArguments) -> tuple[DatasetDict, dict[str, str]]:
+    """Every split the source has, and where each came from (for error messages)."""
+    given_files = {split: getattr(args, attr) for split, attr in SPLIT_FILES.items() if getattr(args, attr)}
+    if given_files and args.dataset_name:
+        raise DataError("Give either --dataset_name or --train_file/--validation_file/--test_file, not both.")
+    if given_files:
+        if "train" not in given_files:
+            raise DataError("--validation_file/--test_file need a --train_file as well.")
+        splits = {split: read_local_file(path, args.label_granularity) for split, path in given_files.items()}
+        return DatasetDict(splits), given_files
+    if args.dataset_name == SAMPLE_DATASET:
+        path = sample_data_path()
+        return DatasetDict(train=read_local_file(str(path), args.label_granularity)), {"train": str(path)}
+    dataset = load_hub_dataset(args)
+    name = args.dataset_name or TREC_HUB_ID
+    return dataset, {split: f"{name} [{split}]" for split in dataset}
+
+
+def default_label_column(columns: list[str], granularity: str) -> str:
+    trec_column = f"{granularity}_label"  # TREC on the Hub: coarse_label / fine_label
+    return trec_column if trec_column in columns else "label"
+
+
+def select_columns(dataset: Dataset, args: DataArguments, source: str) -> Dataset:
+    """Keep the text and label columns, renamed `text` and `label`, labels as strings."""
+    text_column = args.text_column_name or "text"
+    label_column = args.label_column_name or default_label_column(dataset.column_names, args.label_granularity)
+    for column, flag in ((text_column, "--text_column_name"), (label_column, "--label_column_name")):
+        if column not in dataset.column_names:
+            raise DataError(
+                f"{source} has no column {column!r}; its columns are {dataset.column_names}. Name the right one "
+                f"with {flag}."
+            )
+    feature = dataset.features[label_column]
+    if isinstance(feature, ClassLabel):  # map Hub labels by name: their integer order has changed over time
+        dataset = dataset.cast_column(label_column, datasets.Value("int64"))
+        dataset = dataset.map(lambda row: {label_column: feature.int2str(row[label_column])})
+    dataset = dataset.select_columns([text_column, label_column])
+    dataset = dataset.rename_columns({text_column: "text", label_column: "label"})
+    return dataset.map(lambda row: {"text": str(row["text"] or ""), "label": str(row["label"])})
+
+
+def label_names(train: Dataset, source: str) -> list[str]:
+    """Sorted labels of the training split (numerically when they are all integers)."""
+    names = sorted(set(train["label"]))
+    if all(name.lstrip("-").isdigit() for name in names):
+        names = sorted(names, key=int)
+    if len(names) < 2:
+        raise DataError(f"{source} has only one label ({names}); a classifier needs at least two classes.")
+    return names
+
+
+def encode_labels(dataset: Dataset, names: list[str], split: str, source: str) -> Dataset:
+    """Turn label strings into a ClassLabel; a label the training split never saw is an error."""
+    known = set(names)
+    for row, label in enumerate(dataset["label"], start=1):
+        if label not in known:
+            raise DataError(
+                f"Row {row} of the {split} split ({source}) has label {label!r}, which the training split never uses "
+                f"(its labels: {names}). Add examples of it to the training data or remove the row."
+            )
+    return dataset.cast_column("label", ClassLabel(names=names))
+
+
+def carve_split(dataset: Dataset, fraction: float, seed: int) -> tuple[Dataset, Dataset]:
+    """Stratified split: (rest, carved) with `fraction` of each class in `carved`."""
+    try:
+        parts = dataset.train_test_split(test_size=fraction, seed=seed, stratify_by_column="label")
+    except ValueError as error:
+        raise DataError(
+            f"Could not carve a stratified {fraction:.0%} split from {len(dataset)} examples ({error}). "
+            "Give a --validation_file, or more examples of each class."
+        ) from error
+    return parts["train"], parts["test"]
+
+
+def make_splits(dataset: DatasetDict, args: DataArguments, seed: int) -> DatasetDict:
+    """Use the dataset's own splits; carve what is missing from train with a fixed seed."""
+    if args.notebook_split:  # the course notebooks: all of train, shuffled, 80/10/10
+        if set(dataset) - {"train"}:
+            logger.warning("--notebook_split re-splits train; the given %s split(s) are not used.", sorted(dataset))
+        rest, test = carve_split(dataset["train"], 0.1, seed)
+        train, validation = carve_split(rest, 1 / 9, seed)
+        return DatasetDict(train=train, validation=validation, test=test)
+    if "validation" not in dataset:
+        if not 0 < args.validation_split_percentage < 100:
+            raise DataError("--validation_split_percentage must be between 1 and 99.")
+        train, validation = carve_split(dataset["train"], args.validation_split_percentage / 100, seed)
+        dataset = DatasetDict({**dataset, "train": train, "validation": validation})
+    return dataset
+
+
+def load_data(args: DataArguments, seed: int = 42) -> DatasetDict:
+    """Load, validate and split: train / validation (/ test) with `text` and `label` (ClassLabel) columns."""
+    raw, sources = load_raw_splits(args)
+    unknown = set(raw) - set(SPLIT_FILES)
+    if unknown:
+        logger.info("Ignoring dataset splits %s (only train/validation/test are used).", sorted(unknown))
+    if "train" not in raw:
+        raise DataError(f"The dataset has no 'train' split (splits: {list(raw)}). Pass --train_file.")
+    selected = DatasetDict()
+    for split in SPLIT_FILES:
+        if split in raw:
+            selected[split] = select_columns(raw[split], args, sources[split])
+            if len(selected[split]) == 0:
+                raise DataError(f"The {split} split ({sources[split]}) is empty. Give a file with examples.")
+    names = label_names(selected["train"], sources["train"])
+    for split in selected:
+        selected[split] = encode_labels(selected[split], names, split, sources[split])
+    return make_splits(selected, args, seed)
+
+
+def tokenize(dataset: DatasetDict, tokenizer, max_seq_length: int) -> DatasetDict:
+    """Tokenize in batches, without padding: DataCollatorWithPadding pads each batch to its own longest text."""
+
+    def encode(batch):
+        return tokenizer(batch["text"], truncation=True, max_length=max_seq_length)
+
+    return dataset.map(encode, batched=True, remove_columns=["text"])

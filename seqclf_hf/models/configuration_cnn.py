@@ -1,0 +1,43 @@
+"""Configuration of TextCNN (Kim, 2014)."""
+
+from huggingface_hub.dataclasses import strict
+from transformers import PreTrainedConfig
+
+from .config_checks import require_positive, require_probability
+
+
+@strict
+class CNNConfig(PreTrainedConfig):
+    r"""
+    vocab_size (`int`, *optional*, defaults to 30522):
+        Number of token ids the embedding table holds (the tokenizer's vocabulary size).
+    embedding_dim (`int`, *optional*, defaults to 128):
+        Size of each token embedding (the convolutions' input channels).
+    kernel_sizes (`list[int]`, *optional*, defaults to `[3, 5, 7]`):
+        Width of each parallel convolution, in tokens.
+    num_filters (`int`, *optional*, defaults to 100):
+        Output channels of each convolution.
+    dropout (`float`, *optional*, defaults to 0.5):
+        Dropout on the concatenated pooled features, before the classifier.
+    pad_token_id (`int`, *optional*, defaults to 0):
+        Id of the padding token; its embedding row is kept at zero.
+    initializer_range (`float`, *optional*, defaults to 0.02):
+        Standard deviation of the normal initialisation of embeddings, convolutions and the classifier.
+    """
+
+    model_type = "seqclf_cnn"
+
+    vocab_size: int = 30522
+    embedding_dim: int = 128
+    kernel_sizes: list[int] | tuple[int, ...] = (3, 5, 7)
+    num_filters: int = 100
+    dropout: float | int = 0.5
+    pad_token_id: int | None = 0
+    initializer_range: float = 0.02
+
+    def validate_architecture(self):
+        require_positive(self, "vocab_size", "embedding_dim", "kernel_sizes", "num_filters")
+        require_probability(self, "dropout")
+
+
+__all__ = ["CNNConfig"]

@@ -1,0 +1,36 @@
+"""Configuration of the hand-written RNN of the course notebooks."""
+
+from huggingface_hub.dataclasses import strict
+from transformers import PreTrainedConfig
+
+from .config_checks import require_positive
+
+
+@strict
+class ManualRNNConfig(PreTrainedConfig):
+    r"""
+    vocab_size (`int`, *optional*, defaults to 30522):
+        Number of token ids the embedding table holds (the tokenizer's vocabulary size).
+    embedding_dim (`int`, *optional*, defaults to 128):
+        Size of each token embedding, the input x_t of the recurrence.
+    hidden_size (`int`, *optional*, defaults to 128):
+        Size of the hidden state h_t.
+    pad_token_id (`int`, *optional*, defaults to 0):
+        Id of the padding token; its embedding row is kept at zero.
+    initializer_range (`float`, *optional*, defaults to 0.02):
+        Standard deviation of the normal initialisation of embeddings and the output matrix V.
+    """
+
+    model_type = "seqclf_manual_rnn"
+
+    vocab_size: int = 30522
+    embedding_dim: int = 128
+    hidden_size: int = 128
+    pad_token_id: int | None = 0
+    initializer_range: float = 0.02
+
+    def validate_architecture(self):
+        require_positive(self, "vocab_size", "embedding_dim", "hidden_size")
+
+
+__all__ = ["ManualRNNConfig"]

@@ -1,0 +1,61 @@
+"""Pieces shared by the non-pretrained families: masked pooling, the loss, and the common base class.
+
+Every model marks real tokens with `attention_mask` (1 = real, 0 = padding); nothing here ever reads a padded
+position, so adding padding cannot change a prediction.
+"""
+
+import torch
+from torch import nn
+from transformers import PreTrainedModel
+from transformers import initialization as init
+from transformers.modeling_outputs import SequenceClassifierOutput
+
+
+def masked_mean(states: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """Mean over real tokens: (batch, seq, hidden), (batch, seq) -> (batch, hidden)."""
+    weights = mask.unsqueeze(-1).to(states.dtype)
+    return (states * weights).sum(1) / weights.sum(1).clamp(min=1)
+
+
+def masked_max(states: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """Max over real tokens: (batch, seq, hidden), (batch, seq) -> (batch, hidden)."""
+    padded = ~mask.bool().unsqueeze(-1)
+    return states.masked_fill(padded, torch.finfo(states.dtype).min).amax(1)
+
+
+def default_mask(input_ids: torch.Tensor, attention_mask: torch.Tensor | None) -> torch.Tensor:
+    """The attention mask as booleans; without one every position is a real token."""
+    if attention_mask is None:
+        return torch.ones_like(input_ids, dtype=torch.bool)
+    return attention_mask.bool()
+
+
+def classification_output(logits, labels=None, attentions=None) -> SequenceClassifierOutput:
+    """Wrap logits (and the cross-entropy loss when labels are given) the way transformers' heads do."""
+    loss = None if labels is None else nn.functional.cross_entropy(logits, labels)
+    return SequenceClassifierOutput(loss=loss, logits=logits, attentions=attentions)
+
+
+class SeqClfPreTrainedModel(PreTrainedModel):
+    """Base class: token embeddings in `self.embeddings`, a `classifier` head, recurrent layers initialised too."""
+
+    base_model_prefix = "seqclf"
+    main_input_name = "input_ids"
+
+    @torch.no_grad()
+    def _init_weights(self, module):
+        # The base class covers Linear, Conv1d, Embedding, LayerNorm and LSTM; plain RNN and GRU need the same care.
+        # `init.*` (not torch.nn.init) leaves weights that from_pretrained already loaded untouched.
+        super()._init_weights(module)
+        if isinstance(module, (nn.RNN, nn.GRU)):
+            for name, param in module.named_parameters():
+                if "weight" in name:
+                    init.xavier_uniform_(param)
+                else:
+                    init.zeros_(param)
+
+    def get_input_embeddings(self) -> nn.Embedding:
+        return self.embeddings
+
+    def set_input_embeddings(self, value: nn.Embedding) -> None:
+        self.embeddings = value

@@ -1,0 +1,102 @@
+"""The training run behind recipes/train.py: data -> tokenizer -> model -> Trainer -> output_dir."""
+
+import json
+import logging
+from pathlib import Path
+
+from transformers import DataCollatorWithPadding, Trainer, TrainingArguments, set_seed
+
+from .arguments import DataArguments, ModelArguments
+from .build import build_model, build_tokenizer
+from .data import load_data, tokenize
+from .metrics import ClassificationReport, trainer_metrics
+from .plots import plot_confusion_matrix, plot_training_curve
+
+logger = logging.getLogger(__name__)
+
+METRICS_FILE = "metrics.json"
+
+
+def count_parameters(model) -> tuple[int, int]:
+    """(trainable, total) parameter counts."""
+    total = sum(p.numel() for p in model.parameters())
+    trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
+    return trainable, total
+
+
+def evaluate_split(trainer: Trainer, dataset, split: str, labels: list[str]) -> dict:
+    """Loss, accuracy, macro-F1, per-class scores and confusion matrix, keyed with the Trainer's prefix."""
+    prediction = trainer.predict(dataset, metric_key_prefix=split)
+    report = ClassificationReport().compute(
+        predictions=prediction.predictions.argmax(-1), references=prediction.label_ids, label_names=labels
+    )
+    metrics = dict(prediction.metrics)
+    metrics.update({f"{split}_{name}": value for name, value in report.items()})
+    return metrics
+
+
+def write_outputs(output_dir: Path, metrics: dict, log_history: list[dict], labels: list[str]) -> None:
+    (output_dir / METRICS_FILE).write_text(json.dumps(metrics, indent=2) + "\n")
+    plot_training_curve(log_history, output_dir / "training_curve.png")
+    for split in ("eval", "test"):
+        if f"{split}_confusion_matrix" in metrics:
+            title = f"{'validation' if split == 'eval' else split} accuracy {metrics[f'{split}_accuracy']:.3f}"
+            plot_confusion_matrix(
+                metrics[f"{split}_confusion_matrix"], labels, output_dir / f"confusion_{split}.png", title
+            )
+
+
+def train(model_args: ModelArguments, data_args: DataArguments, training_args: TrainingArguments):
+    """Train, keep the best checkpoint by validation metric, evaluate every split, write everything to output_dir.
+
+    Returns the metrics written to metrics.json and the untokenized splits.
+    """
+    set_seed(training_args.seed)
+    raw = load_data(data_args, seed=training_args.seed)
+    labels = raw["train"].features["label"].names
+    tokenizer = build_tokenizer(model_args, raw["train"]["text"])
+    # Saved with the model, so pipeline() truncates exactly as training did.
+    tokenizer.model_max_length = min(tokenizer.model_max_length, data_args.max_seq_length)
+    with training_args.main_process_first(desc="tokenizing"):
+        tokenized = tokenize(raw, tokenizer, data_args.max_seq_length)
+    model = build_model(model_args, tokenizer, labels)
+    trainable, total = count_parameters(model)
+    logger.info("%s: %d trainable of %d parameters; labels %s", model_args.model_family, trainable, total, labels)
+
+    trainer = Trainer(
+        model=model,
+        args=training_args,
+        train_dataset=tokenized["train"],
+        eval_dataset=tokenized["validation"],
+        processing_class=tokenizer,
+        data_collator=DataCollatorWithPadding(tokenizer),
+        compute_metrics=trainer_metrics(labels),
+    )
+    train_result = trainer.train(resume_from_checkpoint=training_args.resume_from_checkpoint)
+    trainer.save_model()  # the best checkpoint (load_best_model_at_end), its tokenizer and, for custom families, code
+
+    metrics = {**train_result.metrics, "labels": labels, "trainable_parameters": trainable, "parameters": total}
+    split_prefixes = {"train": "train", "validation": "eval", "test": "test"}
+    for split, prefix in split_prefixes.items():
+        if split in tokenized:
+            split_metrics = evaluate_split(trainer, tokenized[split], prefix, labels)
+            # train_loss / train_runtime from training itself stay; the train split adds its accuracy and report.
+            metrics.update({key: value for key, value in split_metrics.items() if key not in metrics})
+    if trainer.is_world_process_zero():
+        write_outputs(Path(training_args.output_dir), metrics, trainer.state.log_history, labels)
+    return metrics, raw
+
+
+def print_summary(output_dir: str, metrics: dict, texts: list[str]) -> None:
+    """Accuracy per split, a few predictions made through `pipeline` from what was saved, and where it is."""
+    from transformers import pipeline
+
+    print("\nsplit        accuracy  macro-F1")
+    for prefix, name in (("train", "train"), ("eval", "validation"), ("test", "test")):
+        if f"{prefix}_accuracy" in metrics:
+            print(f"{name:<12} {metrics[f'{prefix}_accuracy']:>8.4f}  {metrics[f'{prefix}_macro_f1']:>8.4f}")
+    classifier = pipeline("text-classification", model=output_dir)
+    print("\nPredictions of the saved model (pipeline):")
+    for text, prediction in zip(texts, classifier(texts), strict=True):
+        print(f"  {prediction['label']:<6} {prediction['score']:.2f}  {text}")
+    print(f"\nModel, tokenizer, code, {METRICS_FILE} and plots saved to {Path(output_dir).resolve()}")
