@@ -12,6 +12,7 @@ from pathlib import Path
 import transformers
 
 from seqclf_hf.cli import parse_args
+from seqclf_hf.errors import UserInputError
 from seqclf_hf.training import print_summary, train
 
 CONFIGS_DIR = Path(__file__).parent / "configs"
@@ -27,4 +28,7 @@ def main(model_args, data_args, training_args):
 
 
 if __name__ == "__main__":
-    main(*parse_args(sys.argv[1:], CONFIGS_DIR))
+    try:
+        main(*parse_args(sys.argv[1:], CONFIGS_DIR))
+    except UserInputError as error:  # the message already says what to fix; a traceback would bury it
+        sys.exit(f"error: {error}")

@@ -6,6 +6,7 @@ from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers,
 from transformers import AutoModelForSequenceClassification, AutoTokenizer, PreTrainedTokenizerFast
 
 from .arguments import ARCHITECTURE_FIELDS, ModelArguments
+from .errors import ModelSetupError
 from .models import CUSTOM_FAMILIES, PRETRAINED_FAMILY
 
 logger = logging.getLogger(__name__)
@@ -14,10 +15,6 @@ DEFAULT_PRETRAINED = "bert-base-uncased"
 SPECIAL_TOKENS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]"]
 # The custom families take no token_type_ids; saving this keeps pipeline() from passing them.
 CUSTOM_MODEL_INPUTS = ["input_ids", "attention_mask"]
-
-
-class ModelSetupError(ValueError):
-    """A model or tokenizer option that cannot work, worded so the user can fix it."""
 
 
 def load_pretrained(loader, name: str, what: str, **kwargs):

@@ -12,6 +12,7 @@ import yaml
 from transformers import HfArgumentParser, TrainingArguments
 
 from .arguments import DataArguments, ModelArguments
+from .errors import ConfigError
 
 # Every run evaluates each epoch and keeps the best checkpoint; a YAML or flag can still change any of these.
 RECIPE_DEFAULTS = {
@@ -24,10 +25,6 @@ RECIPE_DEFAULTS = {
     "save_total_limit": 2,
     "report_to": "none",
 }
-
-
-class ConfigError(ValueError):
-    """A recipe or config problem, worded so the user can fix it."""
 
 
 def recipe_parser() -> HfArgumentParser:

@@ -11,6 +11,7 @@ import datasets
 from datasets import ClassLabel, Dataset, DatasetDict
 
 from .arguments import DataArguments
+from .errors import DataError
 
 logger = logging.getLogger(__name__)
 
@@ -18,10 +19,6 @@ TREC_HUB_ID = "CogComp/trec"
 SAMPLE_DATASET = "sample"
 FILE_BUILDERS = {".csv": "csv", ".json": "json", ".jsonl": "json", ".parquet": "parquet"}
 SPLIT_FILES = {"train": "train_file", "validation": "validation_file", "test": "test_file"}
-
-
-class DataError(ValueError):
-    """A problem with the user's data, worded so they can fix it."""
 
 
 def sample_data_path() -> Path:

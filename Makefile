@@ -1,0 +1,36 @@
+# Every target sets up what it needs: on a fresh machine `make demo` and `make test` are all it takes.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+# The CPU build of torch; an unpinned torch pulls a multi-GB CUDA build. On a GPU machine: make TORCH=torch setup
+TORCH ?= torch==2.13.0
+
+.PHONY: setup demo test test-slow quality style
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet "$(TORCH)"
+	$(BIN)/python -m pip install --quiet -e ".[dev,space]"
+	touch $@
+
+setup: $(VENV)/.installed
+
+# The main job: train a BiLSTM on the questions shipped with the package (no network, no files), show its
+# metrics and a few predictions made through pipeline(), and say where the model was saved.
+demo: setup
+	$(BIN)/python recipes/train.py --model lstm --dataset_name sample --notebook_split true --output_dir outputs/demo-lstm
+
+test: setup
+	$(BIN)/python -m pytest
+
+test-slow: setup
+	$(BIN)/python -m pytest -m slow
+
+quality: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+style: setup
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .

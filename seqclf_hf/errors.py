@@ -1,0 +1,17 @@
+"""Errors caused by what the user gave (options, files, data): the recipe prints them without a traceback."""
+
+
+class UserInputError(ValueError):
+    """Base class: the message names the problem and the fix."""
+
+
+class ConfigError(UserInputError):
+    """A recipe, YAML or command-line problem."""
+
+
+class DataError(UserInputError):
+    """A problem with the user's data."""
+
+
+class ModelSetupError(UserInputError):
+    """A model or tokenizer option that cannot work."""
