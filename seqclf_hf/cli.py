@@ -8,6 +8,7 @@ import argparse
 import difflib
 from pathlib import Path
 
+import torch
 import yaml
 from transformers import HfArgumentParser, TrainingArguments
 
@@ -24,6 +25,7 @@ RECIPE_DEFAULTS = {
     "greater_is_better": True,
     "save_total_limit": 2,
     "report_to": "none",
+    "dataloader_pin_memory": torch.cuda.is_available(),  # pinning only helps a GPU, and warns without one
 }
 
 
