@@ -13,15 +13,15 @@ import transformers
 
 from seqclf_hf.cli import parse_args
 from seqclf_hf.errors import UserInputError
-from seqclf_hf.training import print_summary, train
+from seqclf_hf.training import TrainingInterrupted, print_summary, train
 
 CONFIGS_DIR = Path(__file__).parent / "configs"
 
 
-def main(model_args, data_args, training_args):
+def main(model_args, data_args, training_args, run_args):
     logging.basicConfig(format="%(levelname)s %(name)s: %(message)s", level=logging.INFO)
     transformers.logging.set_verbosity_warning()
-    metrics, splits = train(model_args, data_args, training_args)
+    metrics, splits = train(model_args, data_args, training_args, run_args)
     if training_args.process_index == 0:
         held_out = splits["test"] if "test" in splits else splits["validation"]
         print_summary(training_args.output_dir, metrics, held_out["text"][:5])
@@ -32,3 +32,6 @@ if __name__ == "__main__":
         main(*parse_args(sys.argv[1:], CONFIGS_DIR))
     except UserInputError as error:  # the message already says what to fix; a traceback would bury it
         sys.exit(f"error: {error}")
+    except TrainingInterrupted as stopped:
+        print(stopped, file=sys.stderr)
+        sys.exit(130)  # the shell's code for "ended by Ctrl-C"

@@ -96,3 +96,13 @@ class DataArguments:
         metadata={"help": "Ignore the dataset's splits and re-split all of train 80/10/10, as the course notebooks."},
     )
     max_seq_length: int = field(default=128, metadata={"help": "Longest input in tokens; longer texts are truncated."})
+
+
+@dataclass
+class RunArguments:
+    """How this run treats an existing output_dir (TrainingArguments has the rest)."""
+
+    overwrite_output_dir: bool = field(
+        default=False,
+        metadata={"help": "Replace what an earlier run left in output_dir (without it, such a run is refused)."},
+    )

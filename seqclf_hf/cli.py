@@ -12,7 +12,7 @@ import torch
 import yaml
 from transformers import HfArgumentParser, TrainingArguments
 
-from .arguments import DataArguments, ModelArguments
+from .arguments import DataArguments, ModelArguments, RunArguments
 from .errors import ConfigError
 
 # Every run evaluates each epoch and keeps the best checkpoint; a YAML or flag can still change any of these.
@@ -30,7 +30,7 @@ RECIPE_DEFAULTS = {
 
 
 def recipe_parser() -> HfArgumentParser:
-    return HfArgumentParser((ModelArguments, DataArguments, TrainingArguments))
+    return HfArgumentParser((ModelArguments, DataArguments, TrainingArguments, RunArguments))
 
 
 def read_config(path: Path) -> dict:
@@ -67,7 +67,8 @@ def check_keys(values: dict, valid: set[str], path: Path) -> None:
         raise ConfigError(f"{path} has unknown option(s): {'; '.join(hints)}. Remove or rename them.")
 
 
-def parse_args(argv: list[str] | None, configs_dir: Path) -> tuple[ModelArguments, DataArguments, TrainingArguments]:
+def parse_args(argv: list[str] | None, configs_dir: Path):
+    """(ModelArguments, DataArguments, TrainingArguments, RunArguments) from recipe defaults, YAML and flags."""
     selector = argparse.ArgumentParser(add_help=False, allow_abbrev=False)
     selector.add_argument("--model")
     selector.add_argument("--config")
@@ -83,4 +84,7 @@ def parse_args(argv: list[str] | None, configs_dir: Path) -> tuple[ModelArgument
     for action in parser._actions:  # a value from the YAML satisfies a required flag
         if action.dest in defaults:
             action.required = False
-    return parser.parse_args_into_dataclasses(args=rest)
+    try:
+        return parser.parse_args_into_dataclasses(args=rest)
+    except ValueError as error:  # TrainingArguments' own checks, e.g. bf16 without support for it
+        raise ConfigError(f"Invalid training options: {error}") from error

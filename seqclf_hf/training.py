@@ -6,11 +6,12 @@ from pathlib import Path
 
 from transformers import DataCollatorWithPadding, Trainer, TrainingArguments, set_seed
 
-from .arguments import DataArguments, ModelArguments
+from .arguments import DataArguments, ModelArguments, RunArguments
 from .build import build_model, build_tokenizer
 from .data import load_data, tokenize
 from .metrics import ClassificationReport, trainer_metrics
 from .plots import plot_confusion_matrix, plot_training_curve
+from .safety import SaveOnInterrupt, check_disk_space, check_mixed_precision, prepare_output_dir
 
 logger = logging.getLogger(__name__)
 
@@ -46,11 +47,24 @@ def write_outputs(output_dir: Path, metrics: dict, log_history: list[dict], labe
             )
 
 
-def train(model_args: ModelArguments, data_args: DataArguments, training_args: TrainingArguments):
+class TrainingInterrupted(Exception):
+    """Ctrl-C stopped training after a checkpoint was saved."""
+
+
+def train(
+    model_args: ModelArguments,
+    data_args: DataArguments,
+    training_args: TrainingArguments,
+    run_args: RunArguments | None = None,
+):
     """Train, keep the best checkpoint by validation metric, evaluate every split, write everything to output_dir.
 
-    Returns the metrics written to metrics.json and the untokenized splits.
+    Everything that can be checked is checked before training starts. Returns the metrics written to metrics.json
+    and the untokenized splits.
     """
+    run_args = run_args or RunArguments()
+    check_mixed_precision(training_args)
+    resume = prepare_output_dir(training_args, run_args.overwrite_output_dir)
     set_seed(training_args.seed)
     raw = load_data(data_args, seed=training_args.seed)
     labels = raw["train"].features["label"].names
@@ -60,6 +74,7 @@ def train(model_args: ModelArguments, data_args: DataArguments, training_args: T
     with training_args.main_process_first(desc="tokenizing"):
         tokenized = tokenize(raw, tokenizer, data_args.max_seq_length)
     model = build_model(model_args, tokenizer, labels)
+    check_disk_space(training_args, model)
     trainable, total = count_parameters(model)
     logger.info("%s: %d trainable of %d parameters; labels %s", model_args.model_family, trainable, total, labels)
 
@@ -71,8 +86,14 @@ def train(model_args: ModelArguments, data_args: DataArguments, training_args: T
         processing_class=tokenizer,
         data_collator=DataCollatorWithPadding(tokenizer),
         compute_metrics=trainer_metrics(labels),
+        callbacks=[interrupt := SaveOnInterrupt()],
     )
-    train_result = trainer.train(resume_from_checkpoint=training_args.resume_from_checkpoint)
+    train_result = trainer.train(resume_from_checkpoint=resume)
+    if interrupt.interrupted:
+        raise TrainingInterrupted(
+            f"Training interrupted; a checkpoint is in {training_args.output_dir}. "
+            "Continue with --resume_from_checkpoint auto."
+        )
     trainer.save_model()  # the best checkpoint (load_best_model_at_end), its tokenizer and, for custom families, code
 
     metrics = {**train_result.metrics, "labels": labels, "trainable_parameters": trainable, "parameters": total}
