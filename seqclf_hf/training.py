@@ -1,5 +1,6 @@
 """The training run behind recipes/train.py: data -> tokenizer -> model -> Trainer -> output_dir."""
 
+import dataclasses
 import json
 import logging
 from pathlib import Path
@@ -9,13 +10,12 @@ from transformers import DataCollatorWithPadding, Trainer, TrainingArguments, se
 from .arguments import DataArguments, ModelArguments, RunArguments
 from .build import build_model, build_tokenizer
 from .data import load_data, tokenize
+from .hub import METRICS_FILE, RUN_ARGS_FILE, check_push_settings, push_output_dir, write_model_card
 from .metrics import ClassificationReport, trainer_metrics
 from .plots import plot_confusion_matrix, plot_training_curve
 from .safety import SaveOnInterrupt, check_disk_space, check_mixed_precision, prepare_output_dir
 
 logger = logging.getLogger(__name__)
-
-METRICS_FILE = "metrics.json"
 
 
 def count_parameters(model) -> tuple[int, int]:
@@ -36,8 +36,18 @@ def evaluate_split(trainer: Trainer, dataset, split: str, labels: list[str]) -> 
     return metrics
 
 
-def write_outputs(output_dir: Path, metrics: dict, log_history: list[dict], labels: list[str]) -> None:
+def run_arguments(model_args, data_args, training_args) -> dict:
+    """The run's options as JSON (TrainingArguments.to_dict() blanks every token), for the model card."""
+    return {
+        "model": dataclasses.asdict(model_args),
+        "data": dataclasses.asdict(data_args),
+        "training": training_args.to_dict(),
+    }
+
+
+def write_outputs(output_dir: Path, metrics: dict, log_history: list[dict], labels: list[str], run_args: dict) -> None:
     (output_dir / METRICS_FILE).write_text(json.dumps(metrics, indent=2) + "\n")
+    (output_dir / RUN_ARGS_FILE).write_text(json.dumps(run_args, indent=2, default=str) + "\n")
     plot_training_curve(log_history, output_dir / "training_curve.png")
     for split in ("eval", "test"):
         if f"{split}_confusion_matrix" in metrics:
@@ -64,6 +74,7 @@ def train(
     """
     run_args = run_args or RunArguments()
     check_mixed_precision(training_args)
+    check_push_settings(training_args)
     resume = prepare_output_dir(training_args, run_args.overwrite_output_dir)
     set_seed(training_args.seed)
     raw = load_data(data_args, seed=training_args.seed)
@@ -80,7 +91,9 @@ def train(
 
     trainer = Trainer(
         model=model,
-        args=training_args,
+        # Pushing is done once, at the end, by push_output_dir: the Trainer's own push would upload pickles
+        # (training_args.bin) and replace the model card.
+        args=dataclasses.replace(training_args, push_to_hub=False),
         train_dataset=tokenized["train"],
         eval_dataset=tokenized["validation"],
         processing_class=tokenizer,
@@ -101,10 +114,16 @@ def train(
     for split, prefix in split_prefixes.items():
         if split in tokenized:
             split_metrics = evaluate_split(trainer, tokenized[split], prefix, labels)
+            split_metrics[f"{prefix}_samples"] = len(tokenized[split])
             # train_loss / train_runtime from training itself stay; the train split adds its accuracy and report.
             metrics.update({key: value for key, value in split_metrics.items() if key not in metrics})
     if trainer.is_world_process_zero():
-        write_outputs(Path(training_args.output_dir), metrics, trainer.state.log_history, labels)
+        arguments = run_arguments(model_args, data_args, training_args)
+        write_outputs(Path(training_args.output_dir), metrics, trainer.state.log_history, labels, arguments)
+        write_model_card(training_args.output_dir)
+        if training_args.push_to_hub:
+            url = push_output_dir(training_args.output_dir, training_args.hub_model_id, training_args.hub_private_repo)
+            logger.info("Pushed to %s", url)
     return metrics, raw
 
 

@@ -1,0 +1,240 @@
+"""Share an output_dir on the Hugging Face Hub: a model card built from what the run saved, and a push of exactly
+the files a stranger needs (weights as safetensors, config, tokenizer, the model's code, card, metrics, plots)."""
+
+import fnmatch
+import json
+from pathlib import Path
+
+from huggingface_hub import EvalResult, HfApi, ModelCard, ModelCardData
+
+from .errors import ConfigError
+
+RUN_ARGS_FILE = "run_args.json"
+METRICS_FILE = "metrics.json"
+TEMPLATE = Path(__file__).parent / "templates" / "model_card.md"
+# Never pushed: checkpoints, pickles (training_args.bin, optimizer state) and hidden files.
+EXCLUDED = ("checkpoint-*", "*.bin", "*.pt", "*.pth", "*.pkl", "*.pickle", ".*", "runs")
+SPLITS = (("train", "train"), ("eval", "validation"), ("test", "test"))
+DESCRIPTIONS = {
+    "seqclf_manual_rnn": "The hand-written RNN of the course notebooks: explicit matrices U, W, V, "
+    "h_t = tanh(x_t U + h_{t-1} W + b), logits = h_T V + c, a loop over time.",
+    "seqclf_rnn": "A recurrent classifier ({cell_type}, {directions}, layers of sizes {hidden_sizes}) with "
+    "{pooling} pooling over the states of real tokens.",
+    "seqclf_cnn": "TextCNN (Kim, 2014): parallel convolutions of widths {kernel_sizes}, max-pooled over real tokens.",
+    "seqclf_transformer": "A small Transformer encoder trained from scratch: {num_layers} pre-norm layers, "
+    "{num_heads} heads, hidden size {hidden_size}, mean-pooled over real tokens.",
+}
+HYPERPARAMETERS = (
+    "cell_type",
+    "vocab_size",
+    "embedding_dim",
+    "hidden_size",
+    "hidden_sizes",
+    "bidirectional",
+    "pooling",
+    "attention_dim",
+    "kernel_sizes",
+    "num_filters",
+    "num_layers",
+    "num_heads",
+    "intermediate_size",
+    "num_hidden_layers",
+    "num_attention_heads",
+    "dropout",
+)
+TRAINING_SETTINGS = (
+    "num_train_epochs",
+    "max_steps",
+    "learning_rate",
+    "lr_scheduler_type",
+    "warmup_steps",
+    "weight_decay",
+    "per_device_train_batch_size",
+    "gradient_accumulation_steps",
+    "seed",
+)
+
+
+class PushError(ConfigError):
+    """A push that could not happen; the output_dir is untouched."""
+
+
+def read_json(path: Path) -> dict:
+    if not path.is_file():
+        raise ConfigError(f"{path} is missing: is {path.parent} an output_dir written by recipes/train.py?")
+    return json.loads(path.read_text())
+
+
+def describe_model(config: dict) -> str:
+    template = DESCRIPTIONS.get(config["model_type"])
+    if template is None:
+        return f"A pretrained `{config['model_type']}` encoder fine-tuned for sequence classification."
+    directions = "bidirectional" if config.get("bidirectional") else "unidirectional"
+    return template.format(directions=directions, **config)
+
+
+def describe_data(data_args: dict) -> str:
+    if data_args.get("train_file"):
+        files = {split: data_args.get(f"{split}_file") for split in ("train", "validation", "test")}
+        named = ", ".join(f"{split}: `{Path(name).name}`" for split, name in files.items() if name)
+        source = f"Local files ({named})"
+    elif data_args.get("dataset_name") == "sample":
+        source = "The sample questions shipped with seqclf-hf (written for the project, six TREC classes)"
+    else:
+        source = f"The `{data_args.get('dataset_name') or 'CogComp/trec'}` dataset"
+    if data_args.get("notebook_split"):
+        return f"{source}, re-split 80/10/10 (train/validation/test) with a fixed seed."
+    return (
+        f"{source}; without a validation split, {data_args.get('validation_split_percentage')}% of train was held out."
+    )
+
+
+def eval_results(metrics: dict, dataset_id: str, dataset_name: str) -> list[EvalResult]:
+    """model-index entries: accuracy and macro-F1 of the validation and test splits."""
+    results = []
+    for prefix, split in SPLITS[1:]:
+        for metric, metric_name in (("accuracy", "accuracy"), ("macro_f1", "f1")):
+            key = f"{prefix}_{metric}"
+            if key in metrics:
+                results.append(
+                    EvalResult(
+                        task_type="text-classification",
+                        dataset_type=dataset_id,
+                        dataset_name=dataset_name,
+                        dataset_split=split,
+                        metric_type=metric_name,
+                        metric_name=f"{split} {metric.replace('_', '-')}",
+                        metric_config="macro" if metric == "macro_f1" else None,
+                        metric_value=metrics[key],
+                    )
+                )
+    return results
+
+
+def build_model_card(output_dir: str | Path, repo_id: str | None = None) -> ModelCard:
+    """The card for an output_dir, from its config.json, metrics.json and run_args.json."""
+    output_dir = Path(output_dir)
+    config = read_json(output_dir / "config.json")
+    metrics = read_json(output_dir / METRICS_FILE)
+    run_args = read_json(output_dir / RUN_ARGS_FILE)
+    model_args, data_args, training_args = run_args["model"], run_args["data"], run_args["training"]
+    repo_id = repo_id or training_args.get("hub_model_id") or output_dir.resolve().name
+    dataset_id = data_args.get("dataset_name") or ("custom" if data_args.get("train_file") else "CogComp/trec")
+    custom_code = "auto_map" in config
+    card_data = ModelCardData(
+        model_name=repo_id.split("/")[-1],
+        library_name="transformers",
+        pipeline_tag="text-classification",
+        tags=["text-classification", "seqclf-hf", model_args["model_family"]],
+        datasets=[dataset_id] if "/" in dataset_id else None,
+        metrics=["accuracy", "f1"],
+        base_model=None if custom_code else model_args.get("model_name_or_path"),
+        eval_results=eval_results(metrics, dataset_id, dataset_id) or None,
+    )
+    splits = [
+        {
+            "name": split,
+            "samples": metrics.get(f"{prefix}_samples", "?"),
+            "accuracy": metrics[f"{prefix}_accuracy"],
+            "macro_f1": metrics[f"{prefix}_macro_f1"],
+            "loss": f"{metrics[f'{prefix}_loss']:.4f}" if f"{prefix}_loss" in metrics else "",
+        }
+        for prefix, split in SPLITS
+        if f"{prefix}_accuracy" in metrics
+    ]
+    per_class_prefix, per_class_split = ("test", "test") if "test_per_class" in metrics else ("eval", "validation")
+    images = [
+        (name, caption)
+        for name, caption in (
+            ("confusion_test.png", "confusion matrix, test split"),
+            ("confusion_eval.png", "confusion matrix, validation split"),
+            ("training_curve.png", "training curve"),
+        )
+        if (output_dir / name).is_file()
+    ]
+    return ModelCard.from_template(
+        card_data,
+        template_path=str(TEMPLATE),
+        model_name=repo_id,
+        repo_id=repo_id,
+        description=describe_model(config),
+        labels=metrics["labels"],
+        hyperparameters=[(name, config[name]) for name in HYPERPARAMETERS if config.get(name) is not None],
+        parameters=metrics["parameters"],
+        trainable_parameters=metrics["trainable_parameters"],
+        data_description=describe_data(data_args),
+        splits=splits,
+        training_settings=[(name, training_args[name]) for name in TRAINING_SETTINGS if name in training_args],
+        best_metric=training_args.get("metric_for_best_model") or "loss",
+        per_class_split=per_class_split,
+        per_class=list(metrics[f"{per_class_prefix}_per_class"].items()),
+        images=images,
+        custom_code=custom_code,
+        max_length=data_args.get("max_seq_length"),
+    )
+
+
+def write_model_card(output_dir: str | Path, repo_id: str | None = None) -> Path:
+    path = Path(output_dir) / "README.md"
+    build_model_card(output_dir, repo_id).save(path)
+    return path
+
+
+def files_to_push(output_dir: str | Path) -> list[str]:
+    """Paths (relative to output_dir) that a push uploads: everything but checkpoints, pickles and hidden files."""
+    output_dir = Path(output_dir)
+    chosen = []
+    for path in sorted(output_dir.rglob("*")):
+        relative = path.relative_to(output_dir)
+        if path.is_file() and not any(
+            fnmatch.fnmatch(part, pattern) for part in relative.parts for pattern in EXCLUDED
+        ):
+            chosen.append(relative.as_posix())
+    return chosen
+
+
+def check_push_settings(training_args) -> None:
+    """Before training: a push needs a repo id, must not carry a token on the command line, and must reach the Hub."""
+    if training_args.hub_token:
+        raise ConfigError(
+            "Do not pass --hub_token: it would be saved with the run. Log in with `hf auth login` or set HF_TOKEN."
+        )
+    if not training_args.push_to_hub:
+        return
+    if not training_args.hub_model_id:
+        raise ConfigError("--push_to_hub needs --hub_model_id your-name/model-name.")
+    try:
+        HfApi().whoami()
+    except Exception as error:  # offline, or not logged in: fail now rather than after training
+        raise PushError(
+            f"--push_to_hub: the Hub cannot be used ({type(error).__name__}: {error}). Log in with `hf auth login` "
+            "or set HF_TOKEN and check the network; or train without --push_to_hub and push the output_dir later "
+            "with python -m seqclf_hf.push OUTPUT_DIR REPO_ID."
+        ) from error
+
+
+def push_output_dir(output_dir: str | Path, repo_id: str, private: bool = False) -> str:
+    """Create (or reuse) the model repo and upload the output_dir's shareable files. Returns the repo URL.
+
+    The token is the one `hf auth login` stored or `HF_TOKEN` holds; it is never passed around or printed here.
+    """
+    output_dir = Path(output_dir)
+    if not (output_dir / "config.json").is_file():
+        raise PushError(f"{output_dir} holds no saved model (no config.json); train one with recipes/train.py first.")
+    write_model_card(output_dir, repo_id)
+    api = HfApi()
+    try:
+        url = api.create_repo(repo_id, private=private, exist_ok=True, repo_type="model")
+        api.upload_folder(
+            repo_id=repo_id,
+            folder_path=output_dir,
+            allow_patterns=files_to_push(output_dir),
+            commit_message="Upload model trained with seqclf-hf",
+        )
+    except Exception as error:  # network, auth and Hub errors alike: say what happened, keep the files
+        raise PushError(
+            f"Could not push {output_dir} to the Hub repo {repo_id!r}: {type(error).__name__}: {error}\n"
+            f"Nothing was lost: the model is still in {output_dir}. Log in with `hf auth login` (or set HF_TOKEN), "
+            f"check the network, then run: python -m seqclf_hf.push {output_dir} {repo_id}"
+        ) from error
+    return str(url)
