@@ -18,10 +18,12 @@ from seqclf_hf.training import TrainingInterrupted, print_summary, train
 CONFIGS_DIR = Path(__file__).parent / "configs"
 
 
-def main(model_args, data_args, training_args, run_args):
-    logging.basicConfig(format="%(levelname)s %(name)s: %(message)s", level=logging.INFO)
+def main(model_args, data_args, training_args, run_args, peft_args):
+    # With several processes only the main one reports; the others speak up for warnings.
+    level = logging.INFO if training_args.process_index == 0 else logging.WARNING
+    logging.basicConfig(format="%(levelname)s %(name)s: %(message)s", level=level)
     transformers.logging.set_verbosity_warning()
-    metrics, splits = train(model_args, data_args, training_args, run_args)
+    metrics, splits = train(model_args, data_args, training_args, run_args, peft_args)
     if training_args.process_index == 0:
         held_out = splits["test"] if "test" in splits else splits["validation"]
         print_summary(training_args.output_dir, metrics, held_out["text"][:5])

@@ -106,3 +106,31 @@ class RunArguments:
         default=False,
         metadata={"help": "Replace what an earlier run left in output_dir (without it, such a run is refused)."},
     )
+
+
+@dataclass
+class PeftArguments:
+    """Parameter-efficient fine-tuning: train an adapter (and the classifier head) on a frozen model."""
+
+    peft: Literal["none", "lora", "prefix", "prompt", "head"] = field(
+        default="none",
+        metadata={
+            "help": "none (train everything) | lora (any family) | prefix, prompt (bert only) | head (frozen model, "
+            "trained classifier)."
+        },
+    )
+    lora_r: int = field(default=8, metadata={"help": "lora: rank of the update matrices."})
+    lora_alpha: int = field(default=16, metadata={"help": "lora: scaling; the update is multiplied by alpha / r."})
+    lora_dropout: float = field(default=0.1, metadata={"help": "lora: dropout on the adapter's input."})
+    lora_target_modules: list[str] | None = field(
+        default=None,
+        metadata={
+            "help": "lora: layer names to adapt, e.g. query value (default: bert, peft's choice for the model type; "
+            "other families, every Linear, Embedding and Conv1d layer but the head)."
+        },
+    )
+    num_virtual_tokens: int = field(default=20, metadata={"help": "prefix, prompt: number of virtual tokens."})
+    merge_lora: bool = field(
+        default=False,
+        metadata={"help": "lora: also write output_dir/merged, the adapter merged in: a plain transformers model."},
+    )

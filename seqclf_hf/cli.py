@@ -1,7 +1,8 @@
 """Command-line parsing for the recipes: recipe defaults < YAML config < command-line flags.
 
 `--model NAME` picks `recipes/configs/NAME.yaml`, `--config FILE` names any YAML. Every YAML key must be a field of
-`ModelArguments`, `DataArguments` or `TrainingArguments`; an unknown key or flag is an error, never ignored.
+`ModelArguments`, `DataArguments`, `TrainingArguments`, `RunArguments` or `PeftArguments`; an unknown key or flag is
+an error, never ignored.
 """
 
 import argparse
@@ -12,7 +13,7 @@ import torch
 import yaml
 from transformers import HfArgumentParser, TrainingArguments
 
-from .arguments import DataArguments, ModelArguments, RunArguments
+from .arguments import DataArguments, ModelArguments, PeftArguments, RunArguments
 from .errors import ConfigError
 
 # Every run evaluates each epoch and keeps the best checkpoint; a YAML or flag can still change any of these.
@@ -26,11 +27,15 @@ RECIPE_DEFAULTS = {
     "save_total_limit": 2,
     "report_to": "none",
     "dataloader_pin_memory": torch.cuda.is_available(),  # pinning only helps a GPU, and warns without one
+    # Without a GPU, say so: then several launched processes form a gloo process group (CPU DDP) instead of
+    # each training alone.
+    "use_cpu": not torch.cuda.is_available(),
+    "ddp_find_unused_parameters": False,  # every trainable parameter takes part in each step; the search is costly
 }
 
 
 def recipe_parser() -> HfArgumentParser:
-    return HfArgumentParser((ModelArguments, DataArguments, TrainingArguments, RunArguments))
+    return HfArgumentParser((ModelArguments, DataArguments, TrainingArguments, RunArguments, PeftArguments))
 
 
 def read_config(path: Path) -> dict:
@@ -68,7 +73,7 @@ def check_keys(values: dict, valid: set[str], path: Path) -> None:
 
 
 def parse_args(argv: list[str] | None, configs_dir: Path):
-    """(ModelArguments, DataArguments, TrainingArguments, RunArguments) from recipe defaults, YAML and flags."""
+    """(ModelArguments, DataArguments, TrainingArguments, RunArguments, PeftArguments) from defaults, YAML, flags."""
     selector = argparse.ArgumentParser(add_help=False, allow_abbrev=False)
     selector.add_argument("--model")
     selector.add_argument("--config")

@@ -7,11 +7,12 @@ from pathlib import Path
 
 from transformers import DataCollatorWithPadding, Trainer, TrainingArguments, set_seed
 
-from .arguments import DataArguments, ModelArguments, RunArguments
+from .arguments import DataArguments, ModelArguments, PeftArguments, RunArguments
 from .build import build_model, build_tokenizer
 from .data import load_data, tokenize
 from .hub import METRICS_FILE, RUN_ARGS_FILE, check_push_settings, push_output_dir, write_model_card
 from .metrics import ClassificationReport, trainer_metrics
+from .peft_setup import apply_peft, classification_pipeline, save_peft_outputs
 from .plots import plot_confusion_matrix, plot_training_curve
 from .safety import SaveOnInterrupt, check_disk_space, check_mixed_precision, prepare_output_dir
 
@@ -57,6 +58,19 @@ def write_outputs(output_dir: Path, metrics: dict, log_history: list[dict], labe
             )
 
 
+def batch_settings(training_args: TrainingArguments) -> dict:
+    """What one optimizer step sees, the same way whatever the number of processes, so runs compare."""
+    return {
+        "per_device_train_batch_size": training_args.per_device_train_batch_size,
+        "world_size": training_args.world_size,
+        "gradient_accumulation_steps": training_args.gradient_accumulation_steps,
+        "effective_batch_size": training_args.per_device_train_batch_size
+        * training_args.world_size
+        * training_args.gradient_accumulation_steps,
+        "learning_rate": training_args.learning_rate,
+    }
+
+
 class TrainingInterrupted(Exception):
     """Ctrl-C stopped training after a checkpoint was saved."""
 
@@ -66,16 +80,18 @@ def train(
     data_args: DataArguments,
     training_args: TrainingArguments,
     run_args: RunArguments | None = None,
+    peft_args: PeftArguments | None = None,
 ):
     """Train, keep the best checkpoint by validation metric, evaluate every split, write everything to output_dir.
 
     Everything that can be checked is checked before training starts. Returns the metrics written to metrics.json
     and the untokenized splits.
     """
-    run_args = run_args or RunArguments()
+    run_args, peft_args = run_args or RunArguments(), peft_args or PeftArguments()
     check_mixed_precision(training_args)
     check_push_settings(training_args)
-    resume = prepare_output_dir(training_args, run_args.overwrite_output_dir)
+    with training_args.main_process_first(desc="checking output_dir"):  # one process creates it, the others see it
+        resume = prepare_output_dir(training_args, run_args.overwrite_output_dir)
     set_seed(training_args.seed)
     raw = load_data(data_args, seed=training_args.seed)
     labels = raw["train"].features["label"].names
@@ -84,10 +100,16 @@ def train(
     tokenizer.model_max_length = min(tokenizer.model_max_length, data_args.max_seq_length)
     with training_args.main_process_first(desc="tokenizing"):
         tokenized = tokenize(raw, tokenizer, data_args.max_seq_length)
-    model = build_model(model_args, tokenizer, labels)
+    model = apply_peft(build_model(model_args, tokenizer, labels), peft_args, model_args.model_family)
     check_disk_space(training_args, model)
     trainable, total = count_parameters(model)
     logger.info("%s: %d trainable of %d parameters; labels %s", model_args.model_family, trainable, total, labels)
+    batch = batch_settings(training_args)
+    logger.info(
+        "Effective batch %(effective_batch_size)d = %(per_device_train_batch_size)d per device x %(world_size)d "
+        "process(es) x %(gradient_accumulation_steps)d accumulation step(s); learning rate %(learning_rate)g",
+        batch,
+    )
 
     trainer = Trainer(
         model=model,
@@ -109,7 +131,14 @@ def train(
         )
     trainer.save_model()  # the best checkpoint (load_best_model_at_end), its tokenizer and, for custom families, code
 
-    metrics = {**train_result.metrics, "labels": labels, "trainable_parameters": trainable, "parameters": total}
+    metrics = {
+        **train_result.metrics,
+        **batch,
+        "global_step": trainer.state.global_step,
+        "labels": labels,
+        "trainable_parameters": trainable,
+        "parameters": total,
+    }
     split_prefixes = {"train": "train", "validation": "eval", "test": "test"}
     for split, prefix in split_prefixes.items():
         if split in tokenized:
@@ -118,6 +147,7 @@ def train(
             # train_loss / train_runtime from training itself stay; the train split adds its accuracy and report.
             metrics.update({key: value for key, value in split_metrics.items() if key not in metrics})
     if trainer.is_world_process_zero():
+        save_peft_outputs(trainer.model, tokenizer, training_args.output_dir, peft_args.merge_lora)
         arguments = run_arguments(model_args, data_args, training_args)
         write_outputs(Path(training_args.output_dir), metrics, trainer.state.log_history, labels, arguments)
         write_model_card(training_args.output_dir)
@@ -129,13 +159,11 @@ def train(
 
 def print_summary(output_dir: str, metrics: dict, texts: list[str]) -> None:
     """Accuracy per split, a few predictions made through `pipeline` from what was saved, and where it is."""
-    from transformers import pipeline
-
     print("\nsplit        accuracy  macro-F1")
     for prefix, name in (("train", "train"), ("eval", "validation"), ("test", "test")):
         if f"{prefix}_accuracy" in metrics:
             print(f"{name:<12} {metrics[f'{prefix}_accuracy']:>8.4f}  {metrics[f'{prefix}_macro_f1']:>8.4f}")
-    classifier = pipeline("text-classification", model=output_dir)
+    classifier = classification_pipeline(output_dir)
     print("\nPredictions of the saved model (pipeline):")
     for text, prediction in zip(texts, classifier(texts), strict=True):
         print(f"  {prediction['label']:<6} {prediction['score']:.2f}  {text}")

@@ -1,0 +1,136 @@
+"""Load test of the Space's /predict endpoint through gradio_client: N requests, C at a time.
+
+    python space/load_test.py                                   # starts space/app.py itself, on a free port
+    python space/load_test.py --url http://127.0.0.1:7860/      # a running app (local or a Space URL)
+    python space/load_test.py --models outputs/demo-lstm,outputs/demo-cnn --requests 500 --concurrency 50
+
+Prints p50 / p95 / p99 latency (seconds from submitting a request to its result, queueing included), requests per
+second and the number of failures; exits 1 if any request failed.
+"""
+
+import argparse
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import httpx
+from gradio_client import Client
+
+APP = Path(__file__).resolve().parent / "app.py"
+QUESTIONS = [
+    "Who discovered penicillin?",
+    "How many bones are in the human hand?",
+    "What does the abbreviation FIFA stand for?",
+    "Where is Lake Titicaca?",
+    "Why is the sky blue?",
+    "What breed of dog is Scooby-Doo?",
+    "When was the first email sent?",
+    "Which city hosted the 1992 Summer Olympics?",
+]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_app(models: str | None, timeout: float = 120) -> tuple[subprocess.Popen, str]:
+    port = free_port()
+    env = {**os.environ, "GRADIO_SERVER_PORT": str(port), "GRADIO_ANALYTICS_ENABLED": "False"}
+    if models:
+        env["SEQCLF_MODELS"] = models
+    process = subprocess.Popen([sys.executable, str(APP)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    url = f"http://127.0.0.1:{port}/"
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"space/app.py exited with {process.returncode}:\n{process.stderr.read().decode()}")
+        try:
+            if httpx.get(url, timeout=2).status_code == 200:
+                return process, url
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.25)
+    process.kill()
+    raise SystemExit(f"space/app.py did not answer within {timeout:.0f} s")
+
+
+def percentile(sorted_values: list[float], fraction: float) -> float:
+    """Nearest-rank percentile of an already sorted list."""
+    index = max(0, min(len(sorted_values) - 1, round(fraction * len(sorted_values) + 0.5) - 1))
+    return sorted_values[index]
+
+
+def run(url: str, requests: int, concurrency: int, model: str | None) -> dict:
+    client = Client(url, verbose=False)
+    extra = (model,) if model else ()
+    for question in QUESTIONS[:3]:  # warm-up: first calls pay for connections and lazy initialisation
+        client.predict(question, *extra, api_name="/predict")
+
+    def call(index: int) -> tuple[bool, float, str]:
+        started = time.perf_counter()
+        try:
+            label, _ = client.predict(QUESTIONS[index % len(QUESTIONS)], *extra, api_name="/predict")
+            ok = bool(label and label.get("confidences"))
+            return ok, time.perf_counter() - started, "" if ok else f"empty answer {label!r}"
+        except Exception as error:  # a load test counts failures rather than stopping at the first
+            return False, time.perf_counter() - started, f"{type(error).__name__}: {error}"
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=concurrency) as pool:
+        results = list(pool.map(call, range(requests)))
+    elapsed = time.perf_counter() - started
+    latencies = sorted(seconds for _, seconds, _ in results)
+    errors = [message for ok, _, message in results if not ok]
+    return {
+        "requests": requests,
+        "concurrency": concurrency,
+        "failures": len(errors),
+        "first_error": errors[0] if errors else "",
+        "seconds": elapsed,
+        "requests_per_second": requests / elapsed,
+        "p50_ms": percentile(latencies, 0.50) * 1000,
+        "p95_ms": percentile(latencies, 0.95) * 1000,
+        "p99_ms": percentile(latencies, 0.99) * 1000,
+        "mean_ms": statistics.fmean(latencies) * 1000,
+        "max_ms": latencies[-1] * 1000,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--url", help="a running app; without it space/app.py is started on a free port")
+    parser.add_argument("--models", help="SEQCLF_MODELS for the app this script starts (default: the app's own)")
+    parser.add_argument("--model", help="the model to call (default: the app's first)")
+    parser.add_argument("--requests", type=int, default=200)
+    parser.add_argument("--concurrency", type=int, default=50)
+    args = parser.parse_args(argv)
+
+    process = None
+    url = args.url
+    if url is None:
+        process, url = start_app(args.models)
+    try:
+        stats = run(url, args.requests, args.concurrency, args.model)
+    finally:
+        if process is not None:
+            process.terminate()
+            process.wait(timeout=10)
+    print(
+        f"{stats['requests']} requests to /predict, {stats['concurrency']} at a time, in {stats['seconds']:.2f} s\n"
+        f"  throughput  {stats['requests_per_second']:.1f} requests/s\n"
+        f"  latency     p50 {stats['p50_ms']:.0f} ms   p95 {stats['p95_ms']:.0f} ms   p99 {stats['p99_ms']:.0f} ms   "
+        f"mean {stats['mean_ms']:.0f} ms   max {stats['max_ms']:.0f} ms\n"
+        f"  failures    {stats['failures']}" + (f" (first: {stats['first_error']})" if stats["failures"] else "")
+    )
+    return 1 if stats["failures"] else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

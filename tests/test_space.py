@@ -1,0 +1,497 @@
+"""The Gradio Space (space/app.py) against a real running server: tiny models saved to disk, the app launched as a
+subprocess on a free port, called through gradio_client, its REST API and (marked slow) headless Chromium."""
+
+import csv
+import importlib.util
+import json
+import math
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import httpx
+import pytest
+
+from seqclf_hf.build import train_tokenizer
+
+gradio_client = pytest.importorskip("gradio_client")
+pytest.importorskip("gradio")
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+APP = REPO_ROOT / "space" / "app.py"
+MAX_LENGTH = 32  # tokens the tiny models read: long texts are cut
+MODEL_NAMES = ("tiny-lstm", "tiny-cnn")
+STARTUP_TIMEOUT = 90
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def app_environment(models: str, port: int | None = None) -> dict:
+    env = {**os.environ, "SEQCLF_MODELS": models, "GRADIO_ANALYTICS_ENABLED": "False", "HF_HUB_OFFLINE": "1"}
+    if port is not None:
+        env["GRADIO_SERVER_PORT"] = str(port)
+    return env
+
+
+@pytest.fixture(scope="session")
+def tiny_model_dirs(tmp_path_factory, make_model, make_rows, trec_labels):
+    """An attention-pooled BiLSTM and a TextCNN, each saved with a word tokenizer: {name: folder}."""
+    root = tmp_path_factory.mktemp("space_models")
+    tokenizer = train_tokenizer([row["text"] for row in make_rows(14)], "word", 100)
+    tokenizer.model_max_length = MAX_LENGTH
+    labels = {"id2label": dict(enumerate(trec_labels)), "label2id": {label: i for i, label in enumerate(trec_labels)}}
+    families = {"tiny-lstm": ("lstm", {"pooling": "attention", "attention_dim": 8}), "tiny-cnn": ("cnn", {})}
+    folders = {}
+    for name, (family, overrides) in families.items():
+        folder = root / name
+        make_model(family, vocab_size=len(tokenizer), **labels, **overrides).save_pretrained(folder)
+        tokenizer.save_pretrained(folder)
+        folders[name] = folder
+    return folders
+
+
+def start_app(models: str, log_path: Path) -> tuple[subprocess.Popen, str]:
+    """Launch space/app.py on a free port and wait until it answers; returns the process and its URL."""
+    port = free_port()
+    log = log_path.open("w")
+    process = subprocess.Popen(
+        [sys.executable, str(APP)],
+        cwd=REPO_ROOT,
+        env=app_environment(models, port),
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}/"
+    deadline = time.monotonic() + STARTUP_TIMEOUT
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"space/app.py exited with {process.returncode}:\n{log_path.read_text()}")
+        try:
+            if httpx.get(url, timeout=2).status_code == 200:
+                return process, url
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.25)
+    process.kill()
+    raise RuntimeError(f"space/app.py did not answer within {STARTUP_TIMEOUT} s:\n{log_path.read_text()}")
+
+
+def stop_app(process: subprocess.Popen) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+
+
+@pytest.fixture(scope="session")
+def server(tiny_model_dirs, tmp_path_factory):
+    """The app serving both tiny models (and one folder that does not exist, which it must survive)."""
+    models = ",".join([*(str(folder) for folder in tiny_model_dirs.values()), "/no/such/model"])
+    log_path = tmp_path_factory.mktemp("space_log") / "app.log"
+    process, url = start_app(models, log_path)
+    yield url, log_path
+    stop_app(process)
+
+
+@pytest.fixture(scope="session")
+def client(server):
+    return gradio_client.Client(server[0], verbose=False)
+
+
+def confidences(label_output) -> dict[str, float]:
+    """gr.Label's output as {label: probability}."""
+    return {item["label"]: item["confidence"] for item in label_output["confidences"]}
+
+
+def assert_distribution(label_output, labels) -> dict[str, float]:
+    probabilities = confidences(label_output)
+    assert set(probabilities) == set(labels)
+    assert math.isclose(sum(probabilities.values()), 1.0, abs_tol=1e-4)
+    assert all(0.0 <= p <= 1.0 for p in probabilities.values())
+    assert label_output["label"] == max(probabilities, key=probabilities.get)
+    return probabilities
+
+
+# --------------------------------------------------------------------------------------------------------------
+# /predict
+# --------------------------------------------------------------------------------------------------------------
+
+
+def test_server_survives_a_model_that_does_not_load(server):
+    _, log_path = server
+    assert "Could not load /no/such/model" in log_path.read_text()
+
+
+def test_api_lists_the_endpoints(client):
+    endpoints = client.view_api(print_info=False, return_format="dict")["named_endpoints"]
+    assert {"/predict", "/explain", "/compare", "/batch"} <= set(endpoints)
+
+
+@pytest.mark.parametrize("model", [None, *MODEL_NAMES])
+def test_predict_returns_label_probabilities(client, trec_labels, model):
+    args = ("Who invented the telephone?",) if model is None else ("Who invented the telephone?", model)
+    label, note = client.predict(*args, api_name="/predict")
+    assert_distribution(label, trec_labels)
+    assert note == ""
+
+
+@pytest.mark.parametrize("text", ["", "   ", " \n\t  "], ids=["empty", "spaces", "whitespace"])
+def test_predict_empty_text_asks_for_a_question(client, text):
+    label, note = client.predict(text, api_name="/predict")
+    assert not label or not label.get("confidences")
+    assert "Type a question" in note
+
+
+def test_predict_truncates_100k_characters_and_says_so(client, trec_labels):
+    text = "How many moons does Mars have ? " * 3200  # 102,400 characters
+    text = text[:100_000]
+    label, note = client.predict(text, api_name="/predict")
+    assert_distribution(label, trec_labels)
+    assert "truncated" in note and "100,000 characters" in note and f"{MAX_LENGTH} tokens" in note
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "😀🎉🚀 ?",
+        "Где находится Эйфелева башня?",
+        "東京タワーはどこにありますか？",
+        "ما هي عاصمة مصر؟",
+        "Who\x00 invented\x07 the\x1b telephone\x7f?",
+        "\u200b\u200d\ufeff",
+        "What does 👨‍👩‍👧 mean ?",
+    ],
+    ids=["emoji", "cyrillic", "japanese", "arabic", "control", "zero-width", "zwj-emoji"],
+)
+def test_predict_unusual_text(client, trec_labels, text):
+    label, note = client.predict(text, api_name="/predict")
+    if label and label.get("confidences"):
+        assert_distribution(label, trec_labels)
+    else:  # nothing but invisible characters counts as empty
+        assert note
+    if "\x00" in text:
+        assert "Control characters" in note
+
+
+def test_predict_mostly_unknown_words_says_it_is_a_guess(client):
+    _, note = client.predict("😀🎉🚀 ✨🌈", api_name="/predict")
+    assert "vocabulary" in note and "guess" in note
+
+
+def test_predict_unknown_model_is_a_clean_error(client):
+    with pytest.raises(gradio_client.exceptions.AppError, match="not in the list of choices"):
+        client.predict("Who invented the telephone?", "no-such-model", api_name="/predict")
+
+
+def rest_call(url: str, endpoint: str, data: list) -> list:
+    """Gradio's REST API, as curl would use it: POST the inputs, read the result from the event stream."""
+    body = json.dumps({"data": data})  # ASCII JSON: lone surrogates travel as \\ud800 escapes
+    base = url.rstrip("/") + "/gradio_api/call/" + endpoint
+    response = httpx.post(base, content=body, headers={"Content-Type": "application/json"}, timeout=30)
+    response.raise_for_status()
+    event_id = response.json()["event_id"]
+    event = None
+    with httpx.stream("GET", f"{base}/{event_id}", timeout=30) as stream:
+        for line in stream.iter_lines():
+            if line.startswith("event:"):
+                event = line.split(":", 1)[1].strip()
+            elif line.startswith("data:") and event in ("complete", "error"):
+                assert event == "complete", line
+                return json.loads(line.split(":", 1)[1])
+    raise AssertionError("no complete event")
+
+
+def test_rest_api_and_lone_surrogates(server, trec_labels):
+    label, note = rest_call(server[0], "predict", ["Who wrote \ud800 Hamlet?\udfff", "tiny-cnn"])
+    assert_distribution(label, trec_labels)
+
+
+# --------------------------------------------------------------------------------------------------------------
+# /explain
+# --------------------------------------------------------------------------------------------------------------
+
+
+def test_explain_attention_pooled_lstm(client):
+    question = "Where is the Eiffel Tower located?"
+    markdown, highlights = client.predict(question, "tiny-lstm", api_name="/explain")
+    assert "attention" in markdown
+    label = markdown.split("###", 1)[1].split("—")[0].strip()
+    assert label in ("ABBR", "DESC", "ENTY", "HUM", "LOC", "NUM")
+    assert "".join(piece["token"] for piece in highlights) == question
+    scores = [piece["class_or_confidence"] for piece in highlights if piece["class_or_confidence"] is not None]
+    assert len(scores) == 7  # six words and "?"
+    assert all(0.0 <= score <= 1.0 for score in scores)
+
+
+def test_explain_gradient_times_input_for_cnn(client):
+    question = "How many legs does a spider have?"
+    markdown, highlights = client.predict(question, "tiny-cnn", api_name="/explain")
+    assert "gradient × input" in markdown
+    assert "".join(piece["token"] for piece in highlights) == question
+    scores = [piece["class_or_confidence"] for piece in highlights if piece["class_or_confidence"] is not None]
+    assert all(-1.0 <= score <= 1.0 for score in scores) and max(abs(score) for score in scores) == 1.0
+
+
+def test_explain_says_what_the_class_means(client):
+    markdown, _ = client.predict("What is the capital of Peru?", api_name="/explain")
+    meanings = ("Abbreviation", "Description", "Entity", "Human", "Location", "Numeric value")
+    assert any(meaning in markdown for meaning in meanings)
+
+
+def test_explain_long_and_empty_text(client):
+    markdown, highlights = client.predict("word " * 20_000, "tiny-cnn", api_name="/explain")
+    assert highlights[-1]["class_or_confidence"] is None and "not read by the model" in highlights[-1]["token"]
+    assert client.predict("  ", api_name="/explain") == ("", [])
+
+
+# --------------------------------------------------------------------------------------------------------------
+# /compare
+# --------------------------------------------------------------------------------------------------------------
+
+
+def test_compare_models_side_by_side(client, trec_labels):
+    table, note = client.predict("How tall is the Statue of Liberty?", list(MODEL_NAMES), api_name="/compare")
+    rows = [dict(zip(table["headers"], row, strict=True)) for row in table["data"]]
+    assert [row["model"] for row in rows] == list(MODEL_NAMES)
+    for row in rows:
+        assert row["prediction"] in trec_labels
+        assert row["latency_ms"] > 0
+        assert math.isclose(sum(row[label] for label in trec_labels), 1.0, abs_tol=1e-3)
+        assert row["confidence"] == max(row[label] for label in trec_labels)
+    assert note == ""
+
+
+def test_compare_defaults_and_bad_input(client):
+    table, _ = client.predict("Who wrote Hamlet?", api_name="/compare")  # every loaded model
+    assert len(table["data"]) == len(MODEL_NAMES)
+    table, note = client.predict("", list(MODEL_NAMES), api_name="/compare")
+    assert table["data"] == [] and "Type a question" in note
+    table, note = client.predict("Who wrote Hamlet?", [], api_name="/compare")
+    assert table["data"] == [] and "Tick at least one model" in note
+    table, note = client.predict("x " * 50_000, ["tiny-cnn"], api_name="/compare")
+    assert len(table["data"]) == 1 and "truncated" in note
+
+
+# --------------------------------------------------------------------------------------------------------------
+# /batch
+# --------------------------------------------------------------------------------------------------------------
+
+
+def test_batch_csv_gives_a_downloadable_csv(client, tmp_path, trec_labels):
+    upload = tmp_path / "questions.csv"
+    upload.write_text('id,Question\n1,Who wrote Hamlet?\n2,""\n3,"How many legs, roughly, does a spider have?"\n')
+    preview, download, note = client.predict(gradio_client.handle_file(str(upload)), "", api_name="/batch")
+    assert "Classified 2 questions" in note and "1 empty row" in note
+    assert [row[0] for row in preview["data"]][0] == "Who wrote Hamlet?"
+    with open(download, newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert [row["id"] for row in rows] == ["1", "2", "3"]
+    assert rows[0]["predicted_label"] in trec_labels and rows[1]["predicted_label"] == ""
+    assert math.isclose(sum(float(rows[2][f"prob_{label}"]) for label in trec_labels), 1.0, abs_tol=1e-3)
+
+
+def test_batch_txt_and_named_column(client, tmp_path):
+    upload = tmp_path / "questions.txt"
+    upload.write_text("Who wrote Hamlet?\n\nWhere is Rome?\n" + "very long " * 5000 + "\n")
+    _, download, note = client.predict(gradio_client.handle_file(str(upload)), "", "tiny-cnn", api_name="/batch")
+    assert "Classified 3 questions" in note and "truncated" in note and download
+    named = tmp_path / "named.csv"
+    named.write_text("id;prompt\n1;Who wrote Hamlet?\n")
+    _, download, note = client.predict(gradio_client.handle_file(str(named)), "prompt", api_name="/batch")
+    assert "Classified 1 question " in note and download
+
+
+@pytest.mark.parametrize(
+    "name, content, message",
+    [
+        ("no_text.csv", "id,foo\n1,bar\n", "No text column found"),
+        ("missing.csv", "id,text\n1,Who?\n", "no column 'body'"),
+        ("empty.csv", "", "The file is empty"),
+        ("header_only.csv", "text\n", "holds no questions"),
+        ("binary.csv", "\x00\x01\x02", "NUL bytes"),
+    ],
+)
+def test_batch_bad_files_explain_themselves(client, tmp_path, name, content, message):
+    upload = tmp_path / name
+    upload.write_text(content)
+    column = "body" if name == "missing.csv" else ""
+    preview, download, note = client.predict(gradio_client.handle_file(str(upload)), column, api_name="/batch")
+    assert download is None and message in note
+
+
+def test_batch_rejects_other_file_types(client, tmp_path):
+    upload = tmp_path / "questions.json"
+    upload.write_text('["Who wrote Hamlet?"]')
+    with pytest.raises(gradio_client.exceptions.AppError, match="Invalid file type"):
+        client.predict(gradio_client.handle_file(str(upload)), "", api_name="/batch")
+
+
+def test_batch_without_a_file(client):
+    _, download, note = client.predict(None, "", api_name="/batch")
+    assert download is None and "Upload" in note
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Load, and start-up without models or without seqclf_hf
+# --------------------------------------------------------------------------------------------------------------
+
+
+def test_50_concurrent_requests_all_succeed(client, trec_labels):
+    questions = [f"Question number {index}: who invented the telephone?" for index in range(50)]
+
+    def call(question):
+        started = time.perf_counter()
+        label, _ = client.predict(question, api_name="/predict")
+        return label, time.perf_counter() - started
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=50) as pool:
+        results = list(pool.map(call, questions))
+    elapsed = time.perf_counter() - started
+    assert len(results) == 50
+    for label, _ in results:
+        assert_distribution(label, trec_labels)
+    latencies = sorted(seconds for _, seconds in results)
+    print(f"50 concurrent: {50 / elapsed:.1f} req/s, p50 {latencies[24] * 1000:.0f} ms")
+
+
+@pytest.fixture(scope="module")
+def app_without_models():
+    """space/app.py imported in this process (no server) with SEQCLF_MODELS naming a folder that does not exist."""
+    patch = pytest.MonkeyPatch()
+    patch.setenv("SEQCLF_MODELS", "/no/such/model")
+    spec = importlib.util.spec_from_file_location("space_app_without_models", APP)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    patch.undo()
+    return module
+
+
+def test_no_model_tells_how_to_train_one(app_without_models):
+    app = app_without_models
+    assert app.MODELS == {} and app.LOAD_ERRORS[0][0] == "/no/such/model"
+    label, note = app.predict("Who wrote Hamlet?")
+    assert label == {} and "No model is loaded" in note and "make demo" in note
+    assert "No model is loaded" in app.compare("Who wrote Hamlet?")[1]
+    assert "No model is loaded" in app.classify_batch(None)[2]
+    assert "No model is loaded" in app.explain("Who wrote Hamlet?")[0]
+
+
+def test_default_models_come_from_outputs(app_without_models, monkeypatch, tmp_path):
+    app = app_without_models
+    monkeypatch.delenv("SEQCLF_MODELS", raising=False)
+    monkeypatch.delenv("SPACE_ID", raising=False)
+    monkeypatch.setattr(app, "REPO_ROOT", tmp_path)
+    assert app.model_sources()[0] == []
+    for name in ("cnn", "demo-lstm", "bert"):
+        (tmp_path / "outputs" / name).mkdir(parents=True)
+        (tmp_path / "outputs" / name / "config.json").write_text("{}")
+    assert [Path(source).name for source in app.model_sources()[0]] == ["demo-lstm", "bert", "cnn"]
+    monkeypatch.setenv("SEQCLF_MODELS", " a/b , ./c ,")
+    assert app.model_sources()[0] == ["a/b", "./c"]
+
+
+def test_space_readme_front_matter(app_without_models, monkeypatch, tmp_path):
+    front_matter = (REPO_ROOT / "space" / "README.md").read_text().split("---")[1]
+    for key in ("sdk: gradio", "sdk_version:", "app_file: app.py", "models:"):
+        assert key in front_matter
+    models = app_without_models.front_matter_models()
+    assert models and all(model.count("/") == 1 for model in models)
+    # On a Space, with no SEQCLF_MODELS and no outputs/, the README's models are the default.
+    monkeypatch.delenv("SEQCLF_MODELS", raising=False)
+    monkeypatch.setenv("SPACE_ID", "user/space")
+    monkeypatch.setattr(app_without_models, "REPO_ROOT", tmp_path)
+    assert app_without_models.model_sources()[0] == models
+
+
+def test_models_load_with_their_own_code_without_seqclf_hf(tiny_model_dirs):
+    """A Space without seqclf-hf installed: the saved code is used (trust_remote_code)."""
+    script = (
+        "import sys; sys.modules['seqclf_hf'] = None; sys.path.insert(0, 'space'); import app; "
+        "assert not app.HAVE_SEQCLF, 'seqclf_hf was importable'; "
+        "label, note = app.predict('Who wrote Hamlet?', 'tiny-lstm'); "
+        "print(sorted(app.MODELS), round(sum(label.values()), 4), app.explain('Who?', 'tiny-lstm')[0][:3])"
+    )
+    models = ",".join(str(folder) for folder in tiny_model_dirs.values())
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=REPO_ROOT,
+        env=app_environment(models),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        stdin=subprocess.DEVNULL,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "['tiny-cnn', 'tiny-lstm'] 1.0 ###" in result.stdout
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Headless Chromium (make test-browser)
+# --------------------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def browser_url(server, tmp_path_factory):
+    """The tiny-model server, or (SPACE_TEST_MODELS=...) an app serving the models named there."""
+    models = os.environ.get("SPACE_TEST_MODELS")
+    if not models:
+        yield server[0]
+        return
+    process, url = start_app(models, tmp_path_factory.mktemp("space_browser_log") / "app.log")
+    yield url
+    stop_app(process)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(CHROMIUM is None, reason="needs Debian's chromium (apt-get install -y chromium)")
+def test_browser_classifies_a_question(browser_url, tmp_path):
+    """Type a question, click Classify, read the label; screenshot to SPACE_SCREENSHOT (default: tmp_path)."""
+    sync_api = pytest.importorskip("playwright.sync_api", reason="needs `pip install playwright`")
+    screenshot = Path(os.environ.get("SPACE_SCREENSHOT") or tmp_path / "space.png")
+    question = os.environ.get("SPACE_TEST_QUESTION", "Who painted the ceiling of the Sistine Chapel?")
+    user_data_dir = tmp_path / "chromium-profile"
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+                f"--user-data-dir={user_data_dir}",
+            ],
+        )
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 860})
+            page.goto(browser_url)
+            page.locator("#question input, #question textarea").first.fill(question)
+            page.locator("#classify").click()
+            heading = page.locator("#probabilities [data-testid='label-output-value']")
+            heading.wait_for(timeout=30_000)
+            page.locator("#highlights [data-testid='highlighted-text:textfield']").wait_for(timeout=30_000)
+            page.wait_for_timeout(500)  # let the highlight colours settle before the screenshot
+            label = heading.inner_text().strip()
+            bars = page.locator("#probabilities [data-testid$='-confidence-set']").count()
+            screenshot.parent.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(screenshot), full_page=True)
+        finally:
+            browser.close()
+    assert label in ("ABBR", "DESC", "ENTY", "HUM", "LOC", "NUM")
+    assert bars == 6
+    assert screenshot.stat().st_size > 10_000
+    print(f"label {label}; screenshot {screenshot}")
