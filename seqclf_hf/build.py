@@ -2,6 +2,7 @@
 
 import logging
 
+from huggingface_hub.errors import StrictDataclassError
 from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, processors, trainers
 from transformers import AutoModelForSequenceClassification, AutoTokenizer, PreTrainedTokenizerFast
 
@@ -101,12 +102,15 @@ def build_model(args: ModelArguments, tokenizer, labels: list[str]):
     if unused:
         usable = sorted(name for name in ARCHITECTURE_FIELDS if name in config_fields)
         raise ModelSetupError(f"{unused} do not apply to {args.model_family}; its options are {usable}.")
-    config = config_class(
-        vocab_size=len(tokenizer),
-        pad_token_id=tokenizer.pad_token_id,
-        id2label=id2label,
-        label2id=label2id,
-        **implied,
-        **overrides,
-    )
+    try:
+        config = config_class(
+            vocab_size=len(tokenizer),
+            pad_token_id=tokenizer.pad_token_id,
+            id2label=id2label,
+            label2id=label2id,
+            **implied,
+            **overrides,
+        )
+    except StrictDataclassError as error:  # the config's own checks: negative sizes, heads not dividing, ...
+        raise ModelSetupError(f"Invalid {args.model_family} options: {error}") from error
     return model_class(config)

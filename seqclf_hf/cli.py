@@ -90,6 +90,11 @@ def parse_args(argv: list[str] | None, configs_dir: Path):
         if action.dest in defaults:
             action.required = False
     try:
-        return parser.parse_args_into_dataclasses(args=rest)
+        *parsed, unknown = parser.parse_args_into_dataclasses(args=rest, return_remaining_strings=True)
     except ValueError as error:  # TrainingArguments' own checks, e.g. bf16 without support for it
         raise ConfigError(f"Invalid training options: {error}") from error
+    if unknown:
+        flags = {option for action in parser._actions for option in action.option_strings}
+        hints = [f"{arg} (did you mean {', '.join(difflib.get_close_matches(arg, flags, n=2))}?)" for arg in unknown]
+        raise ConfigError(f"Unknown command-line argument(s): {'; '.join(hints)}. --help lists the options.")
+    return tuple(parsed)

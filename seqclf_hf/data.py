@@ -67,7 +67,10 @@ def read_local_file(path: str, granularity: str) -> Dataset:
         raise DataError(
             f"Data file {path!r} has an unsupported extension; use one of {', '.join([*FILE_BUILDERS, '.label'])}."
         )
-    return datasets.load_dataset(builder, data_files=str(file_path), split="train")
+    try:
+        return datasets.load_dataset(builder, data_files=str(file_path), split="train")
+    except ValueError as error:  # e.g. a CSV with a header and no rows: "corresponds to no data"
+        raise DataError(f"{path!r} holds no examples ({error}). Give a file with one example per row.") from error
 
 
 def load_hub_dataset(args: DataArguments) -> DatasetDict:
@@ -121,7 +124,9 @@ def select_columns(dataset: Dataset, args: DataArguments, source: str) -> Datase
         dataset = dataset.map(lambda row: {label_column: feature.int2str(row[label_column])})
     dataset = dataset.select_columns([text_column, label_column])
     dataset = dataset.rename_columns({text_column: "text", label_column: "label"})
-    return dataset.map(lambda row: {"text": str(row["text"] or ""), "label": str(row["label"])})
+    # Labels become names (integer labels too); a missing text becomes "", never a dropped row.
+    dataset = dataset.cast(datasets.Features({"text": datasets.Value("string"), "label": datasets.Value("string")}))
+    return dataset.map(lambda row: {"text": row["text"] or ""})
 
 
 def label_names(train: Dataset, source: str) -> list[str]:

@@ -17,7 +17,7 @@ EXCLUDED = ("checkpoint-*", "*.bin", "*.pt", "*.pth", "*.pkl", "*.pickle", ".*",
 SPLITS = (("train", "train"), ("eval", "validation"), ("test", "test"))
 DESCRIPTIONS = {
     "seqclf_manual_rnn": "The hand-written RNN of the course notebooks: explicit matrices U, W, V, "
-    "h_t = tanh(x_t U + h_{t-1} W + b), logits = h_T V + c, a loop over time.",
+    "h_t = tanh(x_t U + h_{{t-1}} W + b), logits = h_T V + c, a loop over time.",
     "seqclf_rnn": "A recurrent classifier ({cell_type}, {directions}, layers of sizes {hidden_sizes}) with "
     "{pooling} pooling over the states of real tokens.",
     "seqclf_cnn": "TextCNN (Kim, 2014): parallel convolutions of widths {kernel_sizes}, max-pooled over real tokens.",

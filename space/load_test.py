@@ -3,17 +3,21 @@
     python space/load_test.py                                   # starts space/app.py itself, on a free port
     python space/load_test.py --url http://127.0.0.1:7860/      # a running app (local or a Space URL)
     python space/load_test.py --models outputs/demo-lstm,outputs/demo-cnn --requests 500 --concurrency 50
+    python space/load_test.py --via rest                        # plain HTTP instead of gradio_client
 
 Prints p50 / p95 / p99 latency (seconds from submitting a request to its result, queueing included), requests per
 second and the number of failures; exits 1 if any request failed.
 """
 
 import argparse
+import json
 import os
+import queue
 import socket
 import statistics
 import subprocess
 import sys
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -67,25 +71,83 @@ def percentile(sorted_values: list[float], fraction: float) -> float:
     return sorted_values[index]
 
 
-def run(url: str, requests: int, concurrency: int, model: str | None) -> dict:
-    client = Client(url, verbose=False)
+class RestClient:
+    """The same call through Gradio's plain REST API (POST the inputs, read the result from the event stream):
+    far less work on the client side than gradio_client, so the figures say more about the server."""
+
+    def __init__(self, url: str):
+        self.base = url.rstrip("/") + "/gradio_api/call"
+        self.http = httpx.Client(timeout=120)
+        info = self.http.get(url.rstrip("/") + "/gradio_api/info").raise_for_status().json()
+        self.parameters = {name: spec["parameters"] for name, spec in info["named_endpoints"].items()}
+
+    def predict(self, *inputs, api_name: str):
+        # The REST API wants every input: fill the ones left out with their defaults, as gradio_client does.
+        inputs = [*inputs, *(p["parameter_default"] for p in self.parameters[api_name][len(inputs) :])]
+        endpoint = f"{self.base}/{api_name.lstrip('/')}"
+        event_id = self.http.post(endpoint, json={"data": list(inputs)}).raise_for_status().json()["event_id"]
+        event = None
+        with self.http.stream("GET", f"{endpoint}/{event_id}") as stream:
+            for line in stream.iter_lines():
+                if line.startswith("event:"):
+                    event = line.split(":", 1)[1].strip()
+                elif line.startswith("data:") and event in ("complete", "error"):
+                    if event == "error":
+                        raise RuntimeError(line)
+                    return json.loads(line.split(":", 1)[1])
+        raise RuntimeError("the event stream ended without a result")
+
+    def close(self):
+        self.http.close()
+
+
+def run(url: str, requests: int, concurrency: int, model: str | None, via: str = "gradio_client") -> dict:
+    """`requests` calls of /predict from `concurrency` threads, each with its own client.
+
+    One client per thread: a single gradio_client.Client shared by many threads loses about 1 request in 100 to a
+    race in the client (a new job registered on an event stream the server is closing -> CancelledError).
+    """
     extra = (model,) if model else ()
-    for question in QUESTIONS[:3]:  # warm-up: first calls pay for connections and lazy initialisation
-        client.predict(question, *extra, api_name="/predict")
 
-    def call(index: int) -> tuple[bool, float, str]:
-        started = time.perf_counter()
-        try:
-            label, _ = client.predict(QUESTIONS[index % len(QUESTIONS)], *extra, api_name="/predict")
-            ok = bool(label and label.get("confidences"))
-            return ok, time.perf_counter() - started, "" if ok else f"empty answer {label!r}"
-        except Exception as error:  # a load test counts failures rather than stopping at the first
-            return False, time.perf_counter() - started, f"{type(error).__name__}: {error}"
+    def connect(_):
+        return Client(url, verbose=False) if via == "gradio_client" else RestClient(url)
 
+    with ThreadPoolExecutor(max_workers=concurrency) as pool:  # connect (and warm up) every client first
+        clients = list(pool.map(connect, range(concurrency)))
+    for client in clients:
+        client.predict(QUESTIONS[0], *extra, api_name="/predict")
+
+    todo = queue.SimpleQueue()
+    for index in range(requests):
+        todo.put(index)
+    results: list[tuple[bool, float, str]] = []
+    lock = threading.Lock()
+
+    def worker(client: Client) -> None:
+        while True:
+            try:
+                index = todo.get_nowait()
+            except queue.Empty:
+                return
+            started = time.perf_counter()
+            try:
+                label, _ = client.predict(QUESTIONS[index % len(QUESTIONS)], *extra, api_name="/predict")
+                ok = bool(label and label.get("confidences"))
+                result = (ok, time.perf_counter() - started, "" if ok else f"empty answer {label!r}")
+            except Exception as error:  # a load test counts failures rather than stopping at the first
+                result = (False, time.perf_counter() - started, f"{type(error).__name__}: {error}")
+            with lock:
+                results.append(result)
+
+    threads = [threading.Thread(target=worker, args=(client,)) for client in clients]
     started = time.perf_counter()
-    with ThreadPoolExecutor(max_workers=concurrency) as pool:
-        results = list(pool.map(call, range(requests)))
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
     elapsed = time.perf_counter() - started
+    for client in clients:
+        client.close()
     latencies = sorted(seconds for _, seconds, _ in results)
     errors = [message for ok, _, message in results if not ok]
     return {
@@ -110,6 +172,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--model", help="the model to call (default: the app's first)")
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--concurrency", type=int, default=50)
+    parser.add_argument(
+        "--via",
+        choices=("gradio_client", "rest"),
+        default="gradio_client",
+        help="the client library (default: %(default)s)",
+    )
     args = parser.parse_args(argv)
 
     process = None
@@ -117,13 +185,14 @@ def main(argv: list[str] | None = None) -> int:
     if url is None:
         process, url = start_app(args.models)
     try:
-        stats = run(url, args.requests, args.concurrency, args.model)
+        stats = run(url, args.requests, args.concurrency, args.model, args.via)
     finally:
         if process is not None:
             process.terminate()
             process.wait(timeout=10)
     print(
-        f"{stats['requests']} requests to /predict, {stats['concurrency']} at a time, in {stats['seconds']:.2f} s\n"
+        f"{stats['requests']} requests to /predict via {args.via}, {stats['concurrency']} at a time, "
+        f"in {stats['seconds']:.2f} s\n"
         f"  throughput  {stats['requests_per_second']:.1f} requests/s\n"
         f"  latency     p50 {stats['p50_ms']:.0f} ms   p95 {stats['p95_ms']:.0f} ms   p99 {stats['p99_ms']:.0f} ms   "
         f"mean {stats['mean_ms']:.0f} ms   max {stats['max_ms']:.0f} ms\n"

@@ -159,7 +159,7 @@ def test_empty_file_is_an_error_naming_it(tmp_path):
 def test_header_only_file_is_an_error(tmp_path, csv_dataset):
     path = tmp_path / "validation.csv"
     path.write_text("text,label\n")
-    with pytest.raises(DataError, match="validation split.*empty"):
+    with pytest.raises(DataError, match="validation.csv' holds no examples"):
         load_data(DataArguments(train_file=csv_dataset["train"], validation_file=str(path)))
 
 

@@ -4,6 +4,7 @@ import json
 
 import pytest
 import torch
+from huggingface_hub.errors import StrictDataclassError
 from torch import nn
 from transformers import AutoModelForSequenceClassification
 from transformers.modeling_outputs import SequenceClassifierOutput
@@ -54,6 +55,12 @@ def test_head_is_named_classifier_and_produces_the_logits(tiny_model):
     assert isinstance(tiny_model.classifier, nn.Module)
     head_shapes = [param.shape for name, param in tiny_model.named_parameters() if name.startswith("classifier.")]
     assert head_shapes and all(tiny_model.config.num_labels in shape for shape in head_shapes)
+    input_ids, attention_mask = padded_batch(LENGTHS)
+    with torch.no_grad():
+        for param in tiny_model.classifier.parameters():
+            param.zero_()
+        logits = tiny_model(input_ids=input_ids, attention_mask=attention_mask).logits
+    assert torch.equal(logits, torch.zeros_like(logits))  # the head is the last layer: nothing is added after it
 
 
 def test_no_attention_mask_means_every_token_is_real(tiny_model):
@@ -212,8 +219,8 @@ def test_attentions_are_only_returned_when_asked(make_model):
     ],
     ids=["rnn-hidden", "manual-hidden", "transformer-hidden", "cnn-filters", "heads", "pooling", "cell", "dropout"],
 )
-def test_invalid_config_raises_value_error_naming_the_field(config_class, values, field):
-    with pytest.raises(ValueError, match=f"`{field}`"):
+def test_invalid_config_raises_a_validation_error_naming_the_field(config_class, values, field):
+    with pytest.raises(StrictDataclassError, match=f"`{field}`"):
         config_class(**values)
 
 

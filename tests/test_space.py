@@ -10,6 +10,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -347,23 +348,28 @@ def test_batch_without_a_file(client):
 # --------------------------------------------------------------------------------------------------------------
 
 
-def test_50_concurrent_requests_all_succeed(client, trec_labels):
-    questions = [f"Question number {index}: who invented the telephone?" for index in range(50)]
+def test_50_concurrent_requests_all_succeed(server, trec_labels):
+    """50 requests in flight at once, one gradio_client.Client per thread (a Client shared by many threads loses
+    the odd request to a race inside gradio_client, not in the app)."""
+    barrier = threading.Barrier(50)
 
-    def call(question):
-        started = time.perf_counter()
-        label, _ = client.predict(question, api_name="/predict")
-        return label, time.perf_counter() - started
+    def call(index):
+        client = gradio_client.Client(server[0], verbose=False)
+        try:
+            barrier.wait(timeout=60)  # connected: now all 50 at once
+            started = time.perf_counter()
+            label, _ = client.predict(f"Question {index}: who invented the telephone?", api_name="/predict")
+            return label, time.perf_counter() - started
+        finally:
+            client.close()
 
-    started = time.perf_counter()
     with ThreadPoolExecutor(max_workers=50) as pool:
-        results = list(pool.map(call, questions))
-    elapsed = time.perf_counter() - started
+        results = list(pool.map(call, range(50)))
     assert len(results) == 50
     for label, _ in results:
         assert_distribution(label, trec_labels)
     latencies = sorted(seconds for _, seconds in results)
-    print(f"50 concurrent: {50 / elapsed:.1f} req/s, p50 {latencies[24] * 1000:.0f} ms")
+    print(f"50 concurrent requests: p50 {latencies[24] * 1000:.0f} ms, slowest {latencies[-1] * 1000:.0f} ms")
 
 
 @pytest.fixture(scope="module")
@@ -415,6 +421,7 @@ def test_space_readme_front_matter(app_without_models, monkeypatch, tmp_path):
     assert app_without_models.model_sources()[0] == models
 
 
+@pytest.mark.slow  # a second start of the app (~10 s); the package's own test covers trust_remote_code loading
 def test_models_load_with_their_own_code_without_seqclf_hf(tiny_model_dirs):
     """A Space without seqclf-hf installed: the saved code is used (trust_remote_code)."""
     script = (
@@ -443,11 +450,11 @@ def test_models_load_with_their_own_code_without_seqclf_hf(tiny_model_dirs):
 
 
 @pytest.fixture(scope="session")
-def browser_url(server, tmp_path_factory):
+def browser_url(request, tmp_path_factory):
     """The tiny-model server, or (SPACE_TEST_MODELS=...) an app serving the models named there."""
     models = os.environ.get("SPACE_TEST_MODELS")
     if not models:
-        yield server[0]
+        yield request.getfixturevalue("server")[0]
         return
     process, url = start_app(models, tmp_path_factory.mktemp("space_browser_log") / "app.log")
     yield url
@@ -461,10 +468,12 @@ def test_browser_classifies_a_question(browser_url, tmp_path):
     sync_api = pytest.importorskip("playwright.sync_api", reason="needs `pip install playwright`")
     screenshot = Path(os.environ.get("SPACE_SCREENSHOT") or tmp_path / "space.png")
     question = os.environ.get("SPACE_TEST_QUESTION", "Who painted the ceiling of the Sistine Chapel?")
-    user_data_dir = tmp_path / "chromium-profile"
     with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
+        context = playwright.chromium.launch_persistent_context(
+            str(tmp_path / "chromium-profile"),  # a fresh --user-data-dir
             executable_path=CHROMIUM,
+            headless=True,
+            viewport={"width": 1280, "height": 860},
             args=[
                 "--headless",
                 "--no-sandbox",
@@ -473,11 +482,10 @@ def test_browser_classifies_a_question(browser_url, tmp_path):
                 "--disable-component-update",
                 "--disable-sync",
                 "--no-first-run",
-                f"--user-data-dir={user_data_dir}",
             ],
         )
         try:
-            page = browser.new_page(viewport={"width": 1280, "height": 860})
+            page = context.new_page()
             page.goto(browser_url)
             page.locator("#question input, #question textarea").first.fill(question)
             page.locator("#classify").click()
@@ -490,7 +498,7 @@ def test_browser_classifies_a_question(browser_url, tmp_path):
             screenshot.parent.mkdir(parents=True, exist_ok=True)
             page.screenshot(path=str(screenshot), full_page=True)
         finally:
-            browser.close()
+            context.close()
     assert label in ("ABBR", "DESC", "ENTY", "HUM", "LOC", "NUM")
     assert bars == 6
     assert screenshot.stat().st_size > 10_000
