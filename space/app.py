@@ -12,6 +12,7 @@ Run it with `python space/app.py` (port: `GRADIO_SERVER_PORT`, default 7860).
 """
 
 import csv
+import functools
 import io
 import logging
 import math
@@ -24,14 +25,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import gradio as gr
+import httpx
+import huggingface_hub
 import pandas as pd
 import torch
 from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
 try:  # registers the custom families with the Auto classes, so they load without trust_remote_code
-    # The registration runs in seqclf_hf.models (importing just seqclf_hf may not run it: an editable install can
-    # resolve the package as a namespace package outside the repository).
-    import seqclf_hf.models  # noqa: F401
+    import seqclf_hf  # noqa: F401
 
     HAVE_SEQCLF = True
 except ImportError:  # a Space without the package: saved custom models carry their own code
@@ -47,6 +48,7 @@ MAX_DEFAULT_MODELS = 6  # output directories picked up from outputs/ when SEQCLF
 MAX_INPUT_CHARS = 20_000  # longer texts are cut before tokenizing; the model reads far less anyway
 FALLBACK_MAX_TOKENS = 512  # for tokenizers that do not say how long a text their model reads
 MAX_BATCH_ROWS = 5_000
+MAX_UPLOAD = "10mb"  # batch files; 5,000 questions take well under 1 MB
 BATCH_SIZE = 64
 TEXT_COLUMN_NAMES = ("text", "question", "questions", "sentence", "query", "input", "content")
 
@@ -248,6 +250,21 @@ def model_max_length(tokenizer, config) -> int:
     return min(limits) if limits else FALLBACK_MAX_TOKENS
 
 
+@functools.cache
+def hub_reachable() -> bool:
+    """Whether the Hugging Face Hub answers (asked once). When it does not, switch this process to offline mode
+    (HF_HUB_OFFLINE): Hub ids then load from the local cache at once instead of after minutes of retries."""
+    if huggingface_hub.constants.is_offline_mode():
+        return False
+    try:
+        httpx.head(huggingface_hub.constants.ENDPOINT, timeout=5)
+        return True
+    except httpx.HTTPError:
+        logger.warning("The Hugging Face Hub is unreachable: Hub ids load from the local cache only.")
+        huggingface_hub.constants.HF_HUB_OFFLINE = True  # read at call time by huggingface_hub and transformers
+        return False
+
+
 def _from_pretrained(loader, source: str):
     try:  # trust_remote_code=False fails at once (no prompt) when the family is not registered
         return loader.from_pretrained(source, trust_remote_code=False)
@@ -259,12 +276,23 @@ def _from_pretrained(loader, source: str):
 
 
 def load_classifier(source: str, name: str) -> Classifier:
-    looks_local = source.startswith(("/", ".", "~")) or source.count("/") > 1 or os.sep in source.replace("/", "")
-    if looks_local and not Path(source).expanduser().exists():
+    path = Path(source).expanduser()
+    offline = False
+    if path.exists():
+        source = str(path)
+    elif source.startswith(("/", ".", "~")) or source.count("/") != 1:
         raise FileNotFoundError(f"no such folder {source!r} (a Hub id looks like user/model)")
-    source = str(Path(source).expanduser()) if looks_local else source
-    model = _from_pretrained(AutoModelForSequenceClassification, source).eval()
-    tokenizer = _from_pretrained(AutoTokenizer, source)
+    else:
+        offline = not hub_reachable()
+    try:
+        model = _from_pretrained(AutoModelForSequenceClassification, source).eval()
+        tokenizer = _from_pretrained(AutoTokenizer, source)
+    except OSError as error:
+        if offline:
+            raise OSError(
+                f"no local folder {source!r}, and as a Hub id it is not in the local cache (the Hub is unreachable)"
+            ) from error
+        raise
     if getattr(tokenizer, "padding_side", "right") != "right":
         tokenizer.padding_side = "right"
     for parameter in model.parameters():
@@ -361,7 +389,10 @@ def clean_text(text) -> tuple[str, list[str], int]:
     notes, length = [], len(text)
     text = text[:MAX_INPUT_CHARS]
     # Lone surrogates (possible in JSON) cannot be encoded; valid pairs are joined, lone ones become U+FFFD.
-    text = text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    decoded = text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    if decoded.count("\ufffd") > text.count("\ufffd"):
+        notes.append("Characters that are not valid Unicode (lone surrogates) were replaced by �.")
+    text = decoded
     cleaned = text.translate(CONTROL_CHARACTERS)
     if cleaned != text:
         notes.append("Control characters were replaced by spaces.")
@@ -516,7 +547,7 @@ def explain(question: str, model: str | None = None) -> tuple[str, list[tuple[st
     """
     classifier = pick_model(model)
     if classifier is None:
-        return no_models_message(), []
+        return "⚠️ No model is loaded.", []  # the note next to it says how to get one
     text, _, length = clean_text(question)
     if not text.strip():
         return "", []
@@ -744,17 +775,14 @@ CLASSES_MARKDOWN = "\n".join(
     + [f"| **{label}** | {title}: {text} |" for label, (title, text) in LABEL_MEANINGS.items()]
 )
 
-CSS = """
-#probabilities .output-class { font-size: 1.6rem; }
-footer { display: none !important; }
-"""
-
 with gr.Blocks(title="Question classifier · seqclf-hf") as demo:
     gr.Markdown(
         "# What is this question asking for?\n"
         "Text classifiers trained with seqclf-hf on question classification (TREC's six "
         "coarse classes): an abbreviation, a description, an entity, a human, a location or a number."
     )
+    # Shown only when something is wrong: no model at all, or one that did not load.
+    gr.Markdown(models_markdown(), visible=not MODELS or bool(LOAD_ERRORS), elem_id="status")
     with gr.Tab("Classify"):
         with gr.Row(equal_height=False):
             with gr.Column(scale=5):
@@ -836,8 +864,6 @@ with gr.Blocks(title="Question classifier · seqclf-hf") as demo:
             "Client(URL).predict('Who wrote Hamlet?', api_name='/predict')`; also `/explain`, `/compare`, `/batch`."
         )
 
-    status = gr.Markdown(models_markdown() if not MODELS or LOAD_ERRORS else "", elem_id="status")
-
     gr.on(
         [classify_button.click, question.submit],
         predict,
@@ -875,5 +901,5 @@ if __name__ == "__main__":
     demo.launch(
         server_port=int(os.environ.get("GRADIO_SERVER_PORT", DEFAULT_PORT)),
         theme=gr.themes.Soft(),
-        css=CSS,
+        max_file_size=MAX_UPLOAD,
     )

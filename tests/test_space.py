@@ -97,8 +97,8 @@ def stop_app(process: subprocess.Popen) -> None:
 
 @pytest.fixture(scope="session")
 def server(tiny_model_dirs, tmp_path_factory):
-    """The app serving both tiny models (and one folder that does not exist, which it must survive)."""
-    models = ",".join([*(str(folder) for folder in tiny_model_dirs.values()), "/no/such/model"])
+    """The app serving both tiny models (and a folder and a Hub id it cannot load, which it must survive)."""
+    models = ",".join([*(str(folder) for folder in tiny_model_dirs.values()), "/no/such/model", "nobody/no-model"])
     log_path = tmp_path_factory.mktemp("space_log") / "app.log"
     process, url = start_app(models, log_path)
     yield url, log_path
@@ -131,7 +131,9 @@ def assert_distribution(label_output, labels) -> dict[str, float]:
 
 def test_server_survives_a_model_that_does_not_load(server):
     _, log_path = server
-    assert "Could not load /no/such/model" in log_path.read_text()
+    log = log_path.read_text()
+    assert "Could not load /no/such/model: no such folder" in log
+    assert "Could not load nobody/no-model: " in log  # a Hub id, not cached (the tests run with HF_HUB_OFFLINE=1)
 
 
 def test_api_lists_the_endpoints(client):
@@ -216,6 +218,7 @@ def rest_call(url: str, endpoint: str, data: list) -> list:
 def test_rest_api_and_lone_surrogates(server, trec_labels):
     label, note = rest_call(server[0], "predict", ["Who wrote \ud800 Hamlet?\udfff", "tiny-cnn"])
     assert_distribution(label, trec_labels)
+    assert "lone surrogates" in note
 
 
 # --------------------------------------------------------------------------------------------------------------
