@@ -6,10 +6,12 @@ import json
 from pathlib import Path
 
 from huggingface_hub import EvalResult, HfApi, ModelCard, ModelCardData
+from transformers import AutoConfig
 
 from .errors import ConfigError
 
 RUN_ARGS_FILE = "run_args.json"
+ADAPTER_CONFIG = "adapter_config.json"
 METRICS_FILE = "metrics.json"
 TEMPLATE = Path(__file__).parent / "templates" / "model_card.md"
 # Never pushed: checkpoints, pickles (training_args.bin, optimizer state) and hidden files.
@@ -65,6 +67,14 @@ def read_json(path: Path) -> dict:
     return json.loads(path.read_text())
 
 
+def model_config(output_dir: Path) -> dict:
+    """config.json of a whole model; for a peft adapter (which has none), its base model's."""
+    if not (output_dir / ADAPTER_CONFIG).is_file():
+        return read_json(output_dir / "config.json")
+    base = read_json(output_dir / ADAPTER_CONFIG)["base_model_name_or_path"]
+    return AutoConfig.from_pretrained(base).to_dict()
+
+
 def describe_model(config: dict) -> str:
     template = DESCRIPTIONS.get(config["model_type"])
     if template is None:
@@ -114,7 +124,8 @@ def eval_results(metrics: dict, dataset_id: str, dataset_name: str) -> list[Eval
 def build_model_card(output_dir: str | Path, repo_id: str | None = None) -> ModelCard:
     """The card for an output_dir, from its config.json, metrics.json and run_args.json."""
     output_dir = Path(output_dir)
-    config = read_json(output_dir / "config.json")
+    config = model_config(output_dir)
+    adapter = (output_dir / ADAPTER_CONFIG).is_file()
     metrics = read_json(output_dir / METRICS_FILE)
     run_args = read_json(output_dir / RUN_ARGS_FILE)
     model_args, data_args, training_args = run_args["model"], run_args["data"], run_args["training"]
@@ -123,7 +134,7 @@ def build_model_card(output_dir: str | Path, repo_id: str | None = None) -> Mode
     custom_code = "auto_map" in config
     card_data = ModelCardData(
         model_name=repo_id.split("/")[-1],
-        library_name="transformers",
+        library_name="peft" if adapter else "transformers",
         pipeline_tag="text-classification",
         tags=["text-classification", "seqclf-hf", model_args["model_family"]],
         datasets=[dataset_id] if "/" in dataset_id else None,
@@ -219,7 +230,7 @@ def push_output_dir(output_dir: str | Path, repo_id: str, private: bool = False)
     The token is the one `hf auth login` stored or `HF_TOKEN` holds; it is never passed around or printed here.
     """
     output_dir = Path(output_dir)
-    if not (output_dir / "config.json").is_file():
+    if not (output_dir / "config.json").is_file() and not (output_dir / ADAPTER_CONFIG).is_file():
         raise PushError(f"{output_dir} holds no saved model (no config.json); train one with recipes/train.py first.")
     write_model_card(output_dir, repo_id)
     api = HfApi()

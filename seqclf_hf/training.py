@@ -10,6 +10,7 @@ from transformers import DataCollatorWithPadding, Trainer, TrainingArguments, se
 from .arguments import DataArguments, ModelArguments, PeftArguments, RunArguments
 from .build import build_model, build_tokenizer
 from .data import load_data, tokenize
+from .errors import ConfigError
 from .hub import METRICS_FILE, RUN_ARGS_FILE, check_push_settings, push_output_dir, write_model_card
 from .metrics import ClassificationReport, trainer_metrics
 from .peft_setup import apply_peft, classification_pipeline, save_peft_outputs
@@ -37,12 +38,13 @@ def evaluate_split(trainer: Trainer, dataset, split: str, labels: list[str]) -> 
     return metrics
 
 
-def run_arguments(model_args, data_args, training_args) -> dict:
+def run_arguments(model_args, data_args, training_args, peft_args) -> dict:
     """The run's options as JSON (TrainingArguments.to_dict() blanks every token), for the model card."""
     return {
         "model": dataclasses.asdict(model_args),
         "data": dataclasses.asdict(data_args),
         "training": training_args.to_dict(),
+        "peft": dataclasses.asdict(peft_args),
     }
 
 
@@ -56,6 +58,16 @@ def write_outputs(output_dir: Path, metrics: dict, log_history: list[dict], labe
             plot_confusion_matrix(
                 metrics[f"{split}_confusion_matrix"], labels, output_dir / f"confusion_{split}.png", title
             )
+
+
+def check_kernels_fit(config, max_seq_length: int) -> None:
+    """A convolution wider than the longest input would only ever see padding at its edges."""
+    kernel_sizes = getattr(config, "kernel_sizes", None)
+    if kernel_sizes and max(kernel_sizes) > max_seq_length:
+        raise ConfigError(
+            f"kernel_sizes {list(kernel_sizes)} has a kernel wider than --max_seq_length {max_seq_length}; "
+            "use smaller kernels or a larger --max_seq_length."
+        )
 
 
 def batch_settings(training_args: TrainingArguments) -> dict:
@@ -102,8 +114,12 @@ def train(
         tokenized = tokenize(raw, tokenizer, data_args.max_seq_length)
     model = apply_peft(build_model(model_args, tokenizer, labels), peft_args, model_args.model_family)
     check_disk_space(training_args, model)
+    check_kernels_fit(model.config, data_args.max_seq_length)
     trainable, total = count_parameters(model)
-    logger.info("%s: %d trainable of %d parameters; labels %s", model_args.model_family, trainable, total, labels)
+    logger.info(
+        "%s (peft: %s): %d of %d parameters trainable (%.2f%%); labels %s",
+        *(model_args.model_family, peft_args.peft, trainable, total, 100 * trainable / total, labels),
+    )
     batch = batch_settings(training_args)
     logger.info(
         "Effective batch %(effective_batch_size)d = %(per_device_train_batch_size)d per device x %(world_size)d "
@@ -148,7 +164,7 @@ def train(
             metrics.update({key: value for key, value in split_metrics.items() if key not in metrics})
     if trainer.is_world_process_zero():
         save_peft_outputs(trainer.model, tokenizer, training_args.output_dir, peft_args.merge_lora)
-        arguments = run_arguments(model_args, data_args, training_args)
+        arguments = run_arguments(model_args, data_args, training_args, peft_args)
         write_outputs(Path(training_args.output_dir), metrics, trainer.state.log_history, labels, arguments)
         write_model_card(training_args.output_dir)
         if training_args.push_to_hub:
