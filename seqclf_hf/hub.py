@@ -8,6 +8,7 @@ from pathlib import Path
 from huggingface_hub import EvalResult, HfApi, ModelCard, ModelCardData
 from transformers import AutoConfig
 
+from .arguments import ARCHITECTURE_FIELDS
 from .errors import ConfigError
 
 RUN_ARGS_FILE = "run_args.json"
@@ -26,24 +27,8 @@ DESCRIPTIONS = {
     "seqclf_transformer": "A small Transformer encoder trained from scratch: {num_layers} pre-norm layers, "
     "{num_heads} heads, hidden size {hidden_size}, mean-pooled over real tokens.",
 }
-HYPERPARAMETERS = (
-    "cell_type",
-    "vocab_size",
-    "embedding_dim",
-    "hidden_size",
-    "hidden_sizes",
-    "bidirectional",
-    "pooling",
-    "attention_dim",
-    "kernel_sizes",
-    "num_filters",
-    "num_layers",
-    "num_heads",
-    "intermediate_size",
-    "num_hidden_layers",
-    "num_attention_heads",
-    "dropout",
-)
+# The family's architecture options, and a pretrained encoder's size.
+HYPERPARAMETERS = ("cell_type", "vocab_size", *ARCHITECTURE_FIELDS, "num_hidden_layers", "num_attention_heads")
 TRAINING_SETTINGS = (
     "num_train_epochs",
     "max_steps",

@@ -44,6 +44,22 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def wait_for_server(process: subprocess.Popen, url: str, timeout: float, describe_failure) -> None:
+    """Return once `url` answers 200; raise RuntimeError (with `describe_failure()`) if the app dies or times out."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"space/app.py exited with {process.returncode}:\n{describe_failure()}")
+        try:
+            if httpx.get(url, timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.25)
+    process.kill()
+    raise RuntimeError(f"space/app.py did not answer within {timeout:.0f} s:\n{describe_failure()}")
+
+
 def start_app(models: str | None, timeout: float = 120) -> tuple[subprocess.Popen, str]:
     port = free_port()
     env = {**os.environ, "GRADIO_SERVER_PORT": str(port), "GRADIO_ANALYTICS_ENABLED": "False"}
@@ -51,18 +67,8 @@ def start_app(models: str | None, timeout: float = 120) -> tuple[subprocess.Pope
         env["SEQCLF_MODELS"] = models
     process = subprocess.Popen([sys.executable, str(APP)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     url = f"http://127.0.0.1:{port}/"
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise SystemExit(f"space/app.py exited with {process.returncode}:\n{process.stderr.read().decode()}")
-        try:
-            if httpx.get(url, timeout=2).status_code == 200:
-                return process, url
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.25)
-    process.kill()
-    raise SystemExit(f"space/app.py did not answer within {timeout:.0f} s")
+    wait_for_server(process, url, timeout, lambda: process.stderr.read().decode())
+    return process, url
 
 
 def percentile(sorted_values: list[float], fraction: float) -> float:
@@ -183,7 +189,10 @@ def main(argv: list[str] | None = None) -> int:
     process = None
     url = args.url
     if url is None:
-        process, url = start_app(args.models)
+        try:
+            process, url = start_app(args.models)
+        except RuntimeError as error:
+            sys.exit(str(error))
     try:
         stats = run(url, args.requests, args.concurrency, args.model, args.via)
     finally:

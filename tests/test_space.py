@@ -7,7 +7,6 @@ import json
 import math
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import threading
@@ -29,12 +28,11 @@ MAX_LENGTH = 32  # tokens the tiny models read: long texts are cut
 MODEL_NAMES = ("tiny-lstm", "tiny-cnn")
 STARTUP_TIMEOUT = 90
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+# The load-test script's server helpers, shared rather than copied.
+_spec = importlib.util.spec_from_file_location("space_load_test", REPO_ROOT / "space" / "load_test.py")
+load_test = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(load_test)
+free_port, wait_for_server = load_test.free_port, load_test.wait_for_server
 
 
 def app_environment(models: str, port: int | None = None) -> dict:
@@ -73,18 +71,8 @@ def start_app(models: str, log_path: Path) -> tuple[subprocess.Popen, str]:
         stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}/"
-    deadline = time.monotonic() + STARTUP_TIMEOUT
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"space/app.py exited with {process.returncode}:\n{log_path.read_text()}")
-        try:
-            if httpx.get(url, timeout=2).status_code == 200:
-                return process, url
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.25)
-    process.kill()
-    raise RuntimeError(f"space/app.py did not answer within {STARTUP_TIMEOUT} s:\n{log_path.read_text()}")
+    wait_for_server(process, url, STARTUP_TIMEOUT, log_path.read_text)
+    return process, url
 
 
 def stop_app(process: subprocess.Popen) -> None:
