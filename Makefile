@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 # The CPU build of torch; an unpinned torch pulls a multi-GB CUDA build. On a GPU machine: make TORCH=torch setup
 TORCH ?= torch==2.13.0
 
-.PHONY: setup demo test test-slow quality style
+.PHONY: setup demo benchmark test test-slow quality style
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,6 +20,11 @@ setup: $(VENV)/.installed
 # metrics and a few predictions made through pipeline(), and say where the model was saved.
 demo: setup
 	$(BIN)/python recipes/train.py --model lstm --dataset_name sample --notebook_split true --output_dir outputs/demo-lstm
+
+# The leaderboard: every family over 3 seeds; TRAIN_FILE (and optionally TEST_FILE) name the data.
+benchmark: setup
+	@test -n "$(TRAIN_FILE)" || { echo "usage: make benchmark TRAIN_FILE=train_5500.label [TEST_FILE=TREC_10.label]"; exit 1; }
+	$(BIN)/python recipes/benchmark.py --train_file $(TRAIN_FILE) $(if $(TEST_FILE),--test_file $(TEST_FILE))
 
 test: setup
 	$(BIN)/python -m pytest

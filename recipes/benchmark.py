@@ -1,0 +1,161 @@
+"""Train every family with its shipped recipe over several seeds and report mean ± std, speed and size.
+
+    python recipes/benchmark.py --train_file ../shared/data/trec/train_5500.label --seeds 42 43 44
+    python recipes/benchmark.py --train_file train.label --test_file TREC_10.label --models lstm cnn
+
+Writes benchmarks/results.json (every run and the aggregates), the Markdown table between the benchmark markers in
+README.md, and benchmarks/accuracy.png. Every figure comes from the runs: nothing is typed in. Hyperparameters are
+chosen on the validation (dev) split carved from the training file; a --test_file plays no part in any choice and
+is only reported.
+"""
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+from transformers import pipeline
+
+import seqclf_hf  # noqa: F401  (registers the custom families for pipeline())
+from seqclf_hf.arguments import DataArguments
+from seqclf_hf.data import load_data
+
+REPO = Path(__file__).resolve().parents[1]
+TRAIN_SCRIPT = REPO / "recipes" / "train.py"
+DEFAULT_MODELS = ("manual-rnn", "rnn", "gru", "lstm", "cnn", "transformer")
+TABLE_START, TABLE_END = "<!-- benchmark:start -->", "<!-- benchmark:end -->"
+LATENCY_QUESTIONS = 50
+
+
+def train_run(model: str, seed: int, args, output_dir: Path) -> dict:
+    """One recipe run as a user would start it; returns its metrics.json."""
+    data = ["--train_file", args.train_file] + (["--test_file", args.test_file] if args.test_file else [])
+    command = [sys.executable, str(TRAIN_SCRIPT), "--model", model, "--seed", str(seed), *data]
+    command += ["--output_dir", str(output_dir), "--overwrite_output_dir", "true", "--disable_tqdm", "true"]
+    command += args.extra
+    subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
+    return json.loads((output_dir / "metrics.json").read_text())
+
+
+def inference_speed(output_dir: Path, questions: list[str]) -> dict:
+    """p50 latency of one question at a time through pipeline(), and batched questions per second."""
+    classify = pipeline("text-classification", model=str(output_dir), device="cpu")
+    classify(questions[0])  # warm-up: first call builds caches
+    latencies = []
+    for question in questions[:LATENCY_QUESTIONS]:
+        start = time.perf_counter()
+        classify(question)
+        latencies.append(time.perf_counter() - start)
+    start = time.perf_counter()
+    classify(questions, batch_size=64)
+    return {
+        "latency_p50_ms": 1000 * statistics.median(latencies),
+        "batched_questions_per_s": len(questions) / (time.perf_counter() - start),
+    }
+
+
+def mean_std(values: list[float]) -> tuple[float, float]:
+    return statistics.mean(values), statistics.stdev(values) if len(values) > 1 else 0.0
+
+
+def aggregate(runs: list[dict]) -> dict:
+    keys = ["train_accuracy", "eval_accuracy", "eval_macro_f1", "test_accuracy", "test_macro_f1"]
+    keys += ["train_runtime", "train_samples_per_second", "latency_p50_ms", "batched_questions_per_s"]
+    summary = {key: mean_std([run[key] for run in runs]) for key in keys if all(key in run for run in runs)}
+    summary["parameters"] = runs[0]["parameters"]
+    summary["seeds"] = [run["seed"] for run in runs]
+    return summary
+
+
+def fmt(pair, scale=100.0, digits=1) -> str:
+    mean, std = pair
+    return f"{scale * mean:.{digits}f} ± {scale * std:.{digits}f}"
+
+
+def markdown_table(results: dict, command: str) -> str:
+    has_test = all("test_accuracy" in summary for summary in results.values())
+    header = "| model | dev acc | dev macro-F1 | train acc |" + (" test acc | test macro-F1 |" if has_test else "")
+    header += " params | train s | train samples/s | p50 latency ms | batched q/s |"
+    lines = [header, "|" + "---|" * (header.count("|") - 1)]
+    for model, s in results.items():
+        row = f"| {model} | {fmt(s['eval_accuracy'])} | {fmt(s['eval_macro_f1'])} | {fmt(s['train_accuracy'])} |"
+        if has_test:
+            row += f" {fmt(s['test_accuracy'])} | {fmt(s['test_macro_f1'])} |"
+        row += f" {s['parameters']:,} | {fmt(s['train_runtime'], 1, 0)} | {fmt(s['train_samples_per_second'], 1, 0)} |"
+        row += f" {fmt(s['latency_p50_ms'], 1, 1)} | {fmt(s['batched_questions_per_s'], 1, 0)} |"
+        lines.append(row)
+    seeds = next(iter(results.values()))["seeds"]
+    lines.append(f"\nMean ± std over seeds {seeds}; produced by `{command}`.")
+    return "\n".join(lines)
+
+
+def write_readme_table(readme: Path, table: str) -> None:
+    text = readme.read_text()
+    if TABLE_START not in text or TABLE_END not in text:
+        raise SystemExit(f"{readme} has no {TABLE_START} ... {TABLE_END} markers to put the table between.")
+    before, rest = text.split(TABLE_START, 1)
+    after = rest.split(TABLE_END, 1)[1]
+    readme.write_text(f"{before}{TABLE_START}\n{table}\n{TABLE_END}{after}")
+
+
+def plot(results: dict, path: Path) -> None:
+    names = list(results)
+    split = "test_accuracy" if all("test_accuracy" in s for s in results.values()) else "eval_accuracy"
+    means = [100 * results[name][split][0] for name in names]
+    stds = [100 * results[name][split][1] for name in names]
+    figure, axes = plt.subplots(figsize=(max(5, 1.2 * len(names)), 4))
+    axes.bar(names, means, yerr=stds, capsize=4, color="#4c72b0")
+    axes.set_ylabel(f"{'test' if split == 'test_accuracy' else 'dev'} accuracy (%)")
+    axes.set_ylim(max(0, min(means) - 10), 100)
+    for index, mean in enumerate(means):
+        axes.text(index, mean + 0.5, f"{mean:.1f}", ha="center")
+    figure.tight_layout()
+    figure.savefig(path, dpi=120)
+    plt.close(figure)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--train_file", required=True, help="training data; the dev split is carved from it")
+    parser.add_argument("--test_file", help="held-out test set, reported only")
+    parser.add_argument("--models", nargs="+", default=list(DEFAULT_MODELS), help="recipes/configs names")
+    parser.add_argument("--seeds", nargs="+", type=int, default=[42, 43, 44])
+    parser.add_argument("--output_dir", default=str(REPO / "benchmarks"), help="results.json, chart and runs/")
+    parser.add_argument("--readme", default=str(REPO / "README.md"), help="README whose table is replaced")
+    parser.add_argument("extra", nargs=argparse.REMAINDER, help="after --: flags passed to every recipe run")
+    args = parser.parse_args(argv)
+    args.extra = args.extra[1:] if args.extra[:1] == ["--"] else args.extra
+    output_dir = Path(args.output_dir)
+    # Latency is measured on dev questions, as a user would send them: raw text, one at a time.
+    questions = load_data(DataArguments(train_file=args.train_file))["validation"]["text"][:200]
+
+    runs, results = [], {}
+    for model in args.models:
+        model_runs = []
+        for seed in args.seeds:
+            run_dir = output_dir / "runs" / f"{model}-seed{seed}"
+            metrics = train_run(model, seed, args, run_dir)
+            run = {"model": model, "seed": seed, **metrics, **inference_speed(run_dir, questions)}
+            model_runs.append(run)
+            print(f"{model} seed {seed}: dev accuracy {run['eval_accuracy']:.4f}, {run['train_runtime']:.0f} s")
+        runs += model_runs
+        results[model] = aggregate(model_runs)
+
+    command = "python recipes/benchmark.py " + " ".join(argv if argv is not None else sys.argv[1:])
+    report = {"command": command, "results": results, "runs": runs}
+    (output_dir / "results.json").write_text(json.dumps(report, indent=2) + "\n")
+    table = markdown_table(results, command)
+    write_readme_table(Path(args.readme), table)
+    plot(results, output_dir / "accuracy.png")
+    print(table)
+
+
+if __name__ == "__main__":
+    main()

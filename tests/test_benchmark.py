@@ -1,0 +1,37 @@
+"""recipes/benchmark.py on tiny data: every figure it reports comes from the runs' own metrics.json."""
+
+import importlib.util
+import json
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+_spec = importlib.util.spec_from_file_location("benchmark", REPO / "recipes" / "benchmark.py")
+benchmark = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(benchmark)
+
+
+def test_benchmark_writes_results_table_and_chart_from_the_runs(make_dataset, tmp_path):
+    files = make_dataset(tmp_path / "data", extension="label", sizes={"train": 10, "test": 2})
+    readme = tmp_path / "README.md"
+    readme.write_text(f"# title\n\n{benchmark.TABLE_START}\nold table\n{benchmark.TABLE_END}\n\nafter\n")
+    out = tmp_path / "bench"
+    argv = ["--train_file", files["train"], "--test_file", files["test"], "--models", "lstm", "cnn"]
+    argv += ["--seeds", "1", "2", "--output_dir", str(out), "--readme", str(readme), "--", "--num_train_epochs", "1"]
+    benchmark.main(argv)
+
+    report = json.loads((out / "results.json").read_text())
+    assert [(run["model"], run["seed"]) for run in report["runs"]] == [
+        ("lstm", 1),
+        ("lstm", 2),
+        ("cnn", 1),
+        ("cnn", 2),
+    ]
+    for model in ("lstm", "cnn"):
+        saved = [json.loads((out / "runs" / f"{model}-seed{s}" / "metrics.json").read_text()) for s in (1, 2)]
+        mean, _ = report["results"][model]["test_accuracy"]
+        assert abs(mean - (saved[0]["test_accuracy"] + saved[1]["test_accuracy"]) / 2) < 1e-12
+        assert report["results"][model]["latency_p50_ms"][0] > 0
+    text = readme.read_text()
+    assert "old table" not in text and text.endswith("after\n")
+    assert f"| lstm | {benchmark.fmt(report['results']['lstm']['eval_accuracy'])} |" in text
+    assert "recipes/benchmark.py" in text and (out / "accuracy.png").stat().st_size > 0
