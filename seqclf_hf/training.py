@@ -19,6 +19,8 @@ from .safety import SaveOnInterrupt, check_disk_space, check_mixed_precision, pr
 
 logger = logging.getLogger(__name__)
 
+SPLIT_PREFIXES = {"train": "train", "validation": "eval", "test": "test"}  # the Trainer's metric prefixes
+
 
 def count_parameters(model) -> tuple[int, int]:
     """(trainable, total) parameter counts."""
@@ -155,22 +157,28 @@ def train(
         "trainable_parameters": trainable,
         "parameters": total,
     }
-    split_prefixes = {"train": "train", "validation": "eval", "test": "test"}
-    for split, prefix in split_prefixes.items():
+    for split, prefix in SPLIT_PREFIXES.items():
         if split in tokenized:
             split_metrics = evaluate_split(trainer, tokenized[split], prefix, labels)
             split_metrics[f"{prefix}_samples"] = len(tokenized[split])
             # train_loss / train_runtime from training itself stay; the train split adds its accuracy and report.
             metrics.update({key: value for key, value in split_metrics.items() if key not in metrics})
     if trainer.is_world_process_zero():
-        save_peft_outputs(trainer.model, tokenizer, training_args.output_dir, peft_args.merge_lora)
         arguments = run_arguments(model_args, data_args, training_args, peft_args)
-        write_outputs(Path(training_args.output_dir), metrics, trainer.state.log_history, labels, arguments)
-        write_model_card(training_args.output_dir)
-        if training_args.push_to_hub:
-            url = push_output_dir(training_args.output_dir, training_args.hub_model_id, training_args.hub_private_repo)
-            logger.info("Pushed to %s", url)
+        save_run(trainer, tokenizer, metrics, arguments, peft_args.merge_lora)
     return metrics, raw
+
+
+def save_run(trainer: Trainer, tokenizer, metrics: dict, arguments: dict, merge_lora: bool) -> None:
+    """Everything but the model itself (already saved): peft extras, metrics, plots, card; then the push if asked."""
+    training_args = trainer.args
+    output_dir = training_args.output_dir
+    save_peft_outputs(trainer.model, tokenizer, output_dir, merge_lora)
+    write_outputs(Path(output_dir), metrics, trainer.state.log_history, metrics["labels"], arguments)
+    write_model_card(output_dir)
+    if arguments["training"]["push_to_hub"]:  # trainer.args has it off: see the Trainer construction
+        url = push_output_dir(output_dir, training_args.hub_model_id, training_args.hub_private_repo)
+        logger.info("Pushed to %s", url)
 
 
 def print_summary(output_dir: str, metrics: dict, texts: list[str]) -> None:
