@@ -6,13 +6,13 @@ import json
 from pathlib import Path
 
 from huggingface_hub import EvalResult, HfApi, ModelCard, ModelCardData
+from peft.utils import CONFIG_NAME as ADAPTER_CONFIG
 from transformers import AutoConfig
 
 from .arguments import ARCHITECTURE_FIELDS
 from .errors import ConfigError
 
 RUN_ARGS_FILE = "run_args.json"
-ADAPTER_CONFIG = "adapter_config.json"
 METRICS_FILE = "metrics.json"
 TEMPLATE = Path(__file__).parent / "templates" / "model_card.md"
 # Never pushed: checkpoints, pickles (training_args.bin, optimizer state) and hidden files.

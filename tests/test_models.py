@@ -71,24 +71,22 @@ def test_no_attention_mask_means_every_token_is_real(tiny_model):
     torch.testing.assert_close(implicit, explicit)
 
 
-def test_right_padding_does_not_change_logits(tiny_model):
-    input_ids, attention_mask = padded_batch(LENGTHS, seq_len=9)
-    with torch.no_grad():
-        batched = tiny_model(input_ids=input_ids, attention_mask=attention_mask).logits
-        for row in range(len(LENGTHS)):
-            alone = tiny_model(input_ids=real_tokens(input_ids, attention_mask, row)).logits
-            torch.testing.assert_close(batched[row : row + 1], alone, atol=1e-5, rtol=0)
-
-
-@pytest.mark.parametrize("family", ["transformer", "cnn", "manual-rnn"])
-def test_left_padding_does_not_change_logits(make_model, family):
-    model = make_model(family).eval()
-    input_ids, attention_mask = padded_batch(LENGTHS, seq_len=9, side="left")
+def assert_padding_does_not_change_logits(model, side: str) -> None:
+    input_ids, attention_mask = padded_batch(LENGTHS, seq_len=9, side=side)
     with torch.no_grad():
         batched = model(input_ids=input_ids, attention_mask=attention_mask).logits
         for row in range(len(LENGTHS)):
             alone = model(input_ids=real_tokens(input_ids, attention_mask, row)).logits
             torch.testing.assert_close(batched[row : row + 1], alone, atol=1e-5, rtol=0)
+
+
+def test_right_padding_does_not_change_logits(tiny_model):
+    assert_padding_does_not_change_logits(tiny_model, side="right")
+
+
+@pytest.mark.parametrize("family", ["transformer", "cnn", "manual-rnn"])
+def test_left_padding_does_not_change_logits(make_model, family):
+    assert_padding_does_not_change_logits(make_model(family).eval(), side="left")
 
 
 @pytest.mark.parametrize("family", ["rnn", "gru", "lstm"])
