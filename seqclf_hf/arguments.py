@@ -9,6 +9,7 @@ from typing import Literal
 from .models import FAMILIES
 
 TOKENIZER_TRAINERS = ("none", "word", "wordpiece")
+EMBEDDING_MODES = ("scratch", "init-only", "init-fine-tune")
 
 
 @dataclass
@@ -34,13 +35,29 @@ class ModelArguments:
     tokenizer_vocab_size: int = field(
         default=20000, metadata={"help": "Largest vocabulary a trained tokenizer keeps."}
     )
+    pretrained_embeddings: str | None = field(
+        default=None,
+        metadata={
+            "help": "Non-pretrained families: initialise the token embeddings from a pretrained encoder's input "
+            "embeddings (Hub id or folder) or a GloVe/word2vec text file; needs --embedding_mode."
+        },
+    )
+    embedding_mode: Literal[EMBEDDING_MODES] = field(
+        default="scratch",
+        metadata={
+            "help": "scratch (random embeddings) | init-only (pretrained, frozen) | init-fine-tune (pretrained, "
+            "trained further)."
+        },
+    )
     embedding_dim: int | None = field(default=None, metadata={"help": "Token embedding size."})
     hidden_size: int | None = field(default=None, metadata={"help": "manual-rnn, transformer: hidden size."})
     hidden_sizes: list[int] | None = field(default=None, metadata={"help": "rnn/gru/lstm: size of each layer."})
     bidirectional: bool | None = field(default=None, metadata={"help": "rnn/gru/lstm: run both directions."})
-    pooling: Literal["last", "mean", "max", "attention"] | None = field(
-        default=None, metadata={"help": "rnn/gru/lstm: last | mean | max | attention."}
+    pooling: Literal["last", "mean", "max", "attention", "position"] | None = field(
+        default=None,
+        metadata={"help": "rnn/gru/lstm: last | mean | max | attention; bow: mean | position (learnt weights)."},
     )
+    max_positions: int | None = field(default=None, metadata={"help": "bow: number of position scores."})
     attention_dim: int | None = field(default=None, metadata={"help": "rnn/gru/lstm: attention projection size."})
     dropout: float | None = field(default=None, metadata={"help": "Dropout probability."})
     kernel_sizes: list[int] | None = field(default=None, metadata={"help": "cnn: convolution widths."})
@@ -61,6 +78,7 @@ ARCHITECTURE_FIELDS = (
     "bidirectional",
     "pooling",
     "attention_dim",
+    "max_positions",
     "dropout",
     "kernel_sizes",
     "num_filters",

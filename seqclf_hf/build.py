@@ -1,12 +1,14 @@
 """Build the tokenizer and the model a `ModelArguments` describes."""
 
 import logging
+from pathlib import Path
 
 from huggingface_hub.errors import StrictDataclassError
 from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, processors, trainers
-from transformers import AutoModelForSequenceClassification, AutoTokenizer, PreTrainedTokenizerFast
+from transformers import AutoModel, AutoModelForSequenceClassification, AutoTokenizer, PreTrainedTokenizerFast
 
 from .arguments import ARCHITECTURE_FIELDS, ModelArguments
+from .embeddings import TokenVectors, copy_into, from_encoder, from_text_file, report, vocabulary
 from .errors import ModelSetupError
 from .models import CUSTOM_FAMILIES, PRETRAINED_FAMILY
 
@@ -85,8 +87,9 @@ def build_model(args: ModelArguments, tokenizer, labels: list[str]):
     label2id = {label: i for i, label in id2label.items()}
     overrides = args.architecture_overrides()
     if args.model_family == PRETRAINED_FAMILY:
-        if overrides:
-            raise ModelSetupError(f"{sorted(overrides)} only apply to non-pretrained families; drop them for bert.")
+        if overrides or args.pretrained_embeddings or args.embedding_mode != "scratch":
+            given = sorted(overrides) + ["pretrained_embeddings / embedding_mode"] * bool(args.pretrained_embeddings)
+            raise ModelSetupError(f"{given} only apply to non-pretrained families; drop them for bert.")
         return load_pretrained(
             AutoModelForSequenceClassification,
             args.model_name_or_path or DEFAULT_PRETRAINED,
@@ -105,6 +108,16 @@ def build_model(args: ModelArguments, tokenizer, labels: list[str]):
     if unused:
         usable = sorted(name for name in ARCHITECTURE_FIELDS if name in config_fields)
         raise ModelSetupError(f"{unused} do not apply to {args.model_family}; its options are {usable}.")
+    token_vectors = pretrained_token_vectors(args, tokenizer)
+    if token_vectors is not None:
+        # The embedding width is the vectors' size: the transformer's embeddings are its hidden size.
+        width = "embedding_dim" if "embedding_dim" in config_fields else "hidden_size"
+        if overrides.get(width, token_vectors.dim) != token_vectors.dim:
+            raise ModelSetupError(
+                f"{width} {overrides[width]} differs from the {token_vectors.dim}-dimensional vectors of "
+                f"{args.pretrained_embeddings}: pass --{width} {token_vectors.dim}."
+            )
+        overrides[width] = token_vectors.dim
     try:
         config = config_class(
             vocab_size=len(tokenizer),
@@ -116,4 +129,31 @@ def build_model(args: ModelArguments, tokenizer, labels: list[str]):
         )
     except StrictDataclassError as error:  # the config's own checks: negative sizes, heads not dividing, ...
         raise ModelSetupError(f"Invalid {args.model_family} options: {error}") from error
-    return model_class(config)
+    model = model_class(config)
+    if token_vectors is not None:
+        copy_into(model.get_input_embeddings(), token_vectors, freeze=args.embedding_mode == "init-only")
+    return model
+
+
+def pretrained_token_vectors(args: ModelArguments, tokenizer) -> TokenVectors | None:
+    """The vectors --pretrained_embeddings gives each of our tokens, or None when training embeddings from scratch."""
+    if args.embedding_mode == "scratch":
+        if args.pretrained_embeddings:
+            raise ModelSetupError(
+                "--pretrained_embeddings needs --embedding_mode init-only (frozen) or init-fine-tune (trained on)."
+            )
+        return None
+    if not args.pretrained_embeddings:
+        raise ModelSetupError(
+            f"--embedding_mode {args.embedding_mode} needs --pretrained_embeddings: an encoder (Hub id or folder) "
+            "or a GloVe/word2vec text file."
+        )
+    source, tokens = args.pretrained_embeddings, vocabulary(tokenizer)
+    if Path(source).is_file():
+        token_vectors = from_text_file(Path(source), tokens)
+    else:
+        encoder_tokenizer = load_pretrained(AutoTokenizer, source, "tokenizer of --pretrained_embeddings")
+        encoder = load_pretrained(AutoModel, source, "encoder of --pretrained_embeddings")
+        token_vectors = from_encoder(encoder_tokenizer, encoder.get_input_embeddings().weight, tokens)
+    report(token_vectors, source)
+    return token_vectors

@@ -139,10 +139,12 @@ TINY_SIZES = {
     "gru": {"embedding_dim": 16, "hidden_sizes": [16]},
     "lstm": {"embedding_dim": 16, "hidden_sizes": [16]},
     "cnn": {"embedding_dim": 16, "num_filters": 8, "kernel_sizes": [2, 3, 5]},
+    "bow": {"embedding_dim": 16},
     "transformer": {"hidden_size": 16, "num_heads": 2, "intermediate_size": 32, "num_layers": 2},
 }
 # (test id, family, config overrides): every family, plus the recurrent variants.
 MODEL_CASES = [(family, family, {}) for family in CUSTOM_FAMILIES] + [
+    ("bow-position", "bow", {"pooling": "position", "max_positions": 4}),
     ("rnn-mean", "rnn", {"pooling": "mean"}),
     ("gru-max", "gru", {"pooling": "max"}),
     ("lstm-attention", "lstm", {"pooling": "attention", "attention_dim": 8}),

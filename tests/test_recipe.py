@@ -34,6 +34,7 @@ FAMILY_SIZES = {
     "gru": {"embedding_dim": 16, "hidden_sizes": [16]},
     "lstm": {"embedding_dim": 16, "hidden_sizes": [16]},
     "cnn": {"embedding_dim": 16, "num_filters": 8, "kernel_sizes": [2, 3]},
+    "bow": {"embedding_dim": 16},
     "transformer": {"hidden_size": 16, "num_heads": 2, "intermediate_size": 32, "num_layers": 1},
 }
 

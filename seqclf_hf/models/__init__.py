@@ -6,10 +6,12 @@ so a saved model loads with `trust_remote_code=True` where seqclf_hf is not inst
 
 from transformers import AutoConfig, AutoModelForSequenceClassification
 
+from .configuration_bow import BagOfWordsConfig
 from .configuration_cnn import CNNConfig
 from .configuration_manual_rnn import ManualRNNConfig
 from .configuration_rnn import RNNConfig
 from .configuration_transformer import TransformerConfig
+from .modeling_bow import BagOfWordsForSequenceClassification
 from .modeling_cnn import CNNForSequenceClassification
 from .modeling_manual_rnn import ManualRNNForSequenceClassification
 from .modeling_rnn import RNNForSequenceClassification
@@ -17,6 +19,7 @@ from .modeling_transformer import TransformerForSequenceClassification
 
 # --model_family name -> (config class, model class, config values the name implies)
 CUSTOM_FAMILIES = {
+    "bow": (BagOfWordsConfig, BagOfWordsForSequenceClassification, {}),
     "manual-rnn": (ManualRNNConfig, ManualRNNForSequenceClassification, {}),
     "rnn": (RNNConfig, RNNForSequenceClassification, {"cell_type": "rnn"}),
     "gru": (RNNConfig, RNNForSequenceClassification, {"cell_type": "gru"}),
@@ -34,6 +37,8 @@ for _config_class, _model_class, _ in CUSTOM_FAMILIES.values():
     _model_class.register_for_auto_class("AutoModelForSequenceClassification")
 
 __all__ = [
+    "BagOfWordsConfig",
+    "BagOfWordsForSequenceClassification",
     "CNNConfig",
     "CNNForSequenceClassification",
     "CUSTOM_FAMILIES",

@@ -1,0 +1,48 @@
+"""Configuration of the averaged-word-vector baseline (the course notebooks' first model)."""
+
+from huggingface_hub.dataclasses import strict
+from transformers import PreTrainedConfig
+
+from .config_checks import require_positive, require_probability
+
+BOW_POOLING_CHOICES = ("mean", "position")
+
+
+@strict
+class BagOfWordsConfig(PreTrainedConfig):
+    r"""
+    vocab_size (`int`, *optional*, defaults to 30522):
+        Number of token ids the embedding table holds (the tokenizer's vocabulary size).
+    embedding_dim (`int`, *optional*, defaults to 128):
+        Size of each token embedding, and of the averaged question vector the classifier reads.
+    pooling (`str`, *optional*, defaults to `"mean"`):
+        `mean`: plain average of the token vectors; `position`: average weighted by a softmax over one learnt score
+        per position.
+    max_positions (`int`, *optional*, defaults to 64):
+        Number of position scores (`position` pooling); later positions share the last score.
+    dropout (`float`, *optional*, defaults to 0.0):
+        Dropout on the averaged vector, before the classifier.
+    pad_token_id (`int`, *optional*, defaults to 0):
+        Id of the padding token; its embedding row is kept at zero.
+    initializer_range (`float`, *optional*, defaults to 0.02):
+        Standard deviation of the normal initialisation of embeddings and the classifier.
+    """
+
+    model_type = "seqclf_bow"
+
+    vocab_size: int = 30522
+    embedding_dim: int = 128
+    pooling: str = "mean"
+    max_positions: int = 64
+    dropout: float | int = 0.0
+    pad_token_id: int | None = 0
+    initializer_range: float = 0.02
+
+    def validate_architecture(self):
+        require_positive(self, "vocab_size", "embedding_dim", "max_positions")
+        require_probability(self, "dropout")
+        if self.pooling not in BOW_POOLING_CHOICES:
+            raise ValueError(f"`pooling` must be one of {BOW_POOLING_CHOICES} for bow, got {self.pooling!r}.")
+
+
+__all__ = ["BagOfWordsConfig"]
