@@ -112,6 +112,13 @@ class DataArguments:
     validation_split_percentage: int = field(
         default=10, metadata={"help": "Without a validation split: percent of train carved out, stratified."}
     )
+    split_seed: int = field(
+        default=42,
+        metadata={
+            "help": "Seed of the carved splits, apart from --seed: every training seed is scored on the same dev "
+            "questions, and the dev split never moves when you change a training seed."
+        },
+    )
     notebook_split: bool = field(
         default=False,
         metadata={"help": "Ignore the dataset's splits and re-split all of train 80/10/10, as the course notebooks."},

@@ -163,8 +163,9 @@ def carve_split(dataset: Dataset, fraction: float, seed: int) -> tuple[Dataset, 
     return parts["train"], parts["test"]
 
 
-def make_splits(dataset: DatasetDict, args: DataArguments, seed: int) -> DatasetDict:
-    """Use the dataset's own splits; carve what is missing from train with a fixed seed."""
+def make_splits(dataset: DatasetDict, args: DataArguments) -> DatasetDict:
+    """Use the dataset's own splits; carve what is missing from train with `args.split_seed`."""
+    seed = args.split_seed
     if args.notebook_split:  # the course notebooks: all of train, shuffled, 80/10/10
         if set(dataset) - {"train"}:
             logger.warning("--notebook_split re-splits train; the given %s split(s) are not used.", sorted(dataset))
@@ -179,7 +180,7 @@ def make_splits(dataset: DatasetDict, args: DataArguments, seed: int) -> Dataset
     return dataset
 
 
-def load_data(args: DataArguments, seed: int = 42) -> DatasetDict:
+def load_data(args: DataArguments) -> DatasetDict:
     """Load, validate and split: train / validation (/ test) with `text` and `label` (ClassLabel) columns."""
     raw, sources = load_raw_splits(args)
     unknown = set(raw) - set(SPLIT_FILES)
@@ -196,7 +197,7 @@ def load_data(args: DataArguments, seed: int = 42) -> DatasetDict:
     names = label_names(selected["train"], sources["train"])
     for split in selected:
         selected[split] = encode_labels(selected[split], names, split, sources[split])
-    return make_splits(selected, args, seed)
+    return make_splits(selected, args)
 
 
 def tokenize(dataset: DatasetDict, tokenizer, max_seq_length: int) -> DatasetDict:

@@ -85,6 +85,33 @@ def batch_settings(training_args: TrainingArguments) -> dict:
     }
 
 
+def prepare_data(model_args: ModelArguments, data_args: DataArguments, training_args: TrainingArguments):
+    """(untokenized splits, label names, tokenizer, tokenized splits)."""
+    raw = load_data(data_args)
+    labels = raw["train"].features["label"].names
+    tokenizer = build_tokenizer(model_args, raw["train"]["text"])
+    # Saved with the model, so pipeline() truncates exactly as training did.
+    tokenizer.model_max_length = min(tokenizer.model_max_length, data_args.max_seq_length)
+    with training_args.main_process_first(desc="tokenizing"):
+        tokenized = tokenize(raw, tokenizer, data_args.max_seq_length)
+    return raw, labels, tokenizer, tokenized
+
+
+def make_trainer(training_args, tokenized, tokenizer, labels, **model_and_callbacks) -> Trainer:
+    """The recipe's Trainer on the train / validation splits; `model=` or `model_init=` (search), `callbacks=`."""
+    return Trainer(
+        # Pushing is done once, at the end, by push_output_dir: the Trainer's own push would upload pickles
+        # (training_args.bin) and replace the model card.
+        args=dataclasses.replace(training_args, push_to_hub=False),
+        train_dataset=tokenized["train"],
+        eval_dataset=tokenized["validation"],
+        processing_class=tokenizer,
+        data_collator=DataCollatorWithPadding(tokenizer),
+        compute_metrics=trainer_metrics(labels),
+        **model_and_callbacks,
+    )
+
+
 class TrainingInterrupted(Exception):
     """Ctrl-C stopped training after a checkpoint was saved."""
 
@@ -107,13 +134,7 @@ def train(
     with training_args.main_process_first(desc="checking output_dir"):  # one process creates it, the others see it
         resume = prepare_output_dir(training_args, run_args.overwrite_output_dir)
     set_seed(training_args.seed)
-    raw = load_data(data_args, seed=training_args.seed)
-    labels = raw["train"].features["label"].names
-    tokenizer = build_tokenizer(model_args, raw["train"]["text"])
-    # Saved with the model, so pipeline() truncates exactly as training did.
-    tokenizer.model_max_length = min(tokenizer.model_max_length, data_args.max_seq_length)
-    with training_args.main_process_first(desc="tokenizing"):
-        tokenized = tokenize(raw, tokenizer, data_args.max_seq_length)
+    raw, labels, tokenizer, tokenized = prepare_data(model_args, data_args, training_args)
     model = apply_peft(build_model(model_args, tokenizer, labels), peft_args, model_args.model_family)
     check_disk_space(training_args, model)
     check_kernels_fit(model.config, data_args.max_seq_length)
@@ -129,17 +150,8 @@ def train(
         batch,
     )
 
-    trainer = Trainer(
-        model=model,
-        # Pushing is done once, at the end, by push_output_dir: the Trainer's own push would upload pickles
-        # (training_args.bin) and replace the model card.
-        args=dataclasses.replace(training_args, push_to_hub=False),
-        train_dataset=tokenized["train"],
-        eval_dataset=tokenized["validation"],
-        processing_class=tokenizer,
-        data_collator=DataCollatorWithPadding(tokenizer),
-        compute_metrics=trainer_metrics(labels),
-        callbacks=[interrupt := SaveOnInterrupt()],
+    trainer = make_trainer(
+        training_args, tokenized, tokenizer, labels, model=model, callbacks=[interrupt := SaveOnInterrupt()]
     )
     train_result = trainer.train(resume_from_checkpoint=resume)
     if interrupt.interrupted:

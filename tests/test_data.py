@@ -108,8 +108,12 @@ def test_missing_validation_split_is_carved_stratified(csv_dataset, trec_labels)
 
 
 def test_carved_split_is_deterministic_for_a_seed(csv_dataset):
-    args = DataArguments(train_file=csv_dataset["train"], validation_split_percentage=25)
-    first, again, other = load_data(args, seed=1), load_data(args, seed=1), load_data(args, seed=2)
+    def carved(split_seed):
+        return load_data(
+            DataArguments(train_file=csv_dataset["train"], validation_split_percentage=25, split_seed=split_seed)
+        )
+
+    first, again, other = carved(1), carved(1), carved(2)
     assert first["validation"]["text"] == again["validation"]["text"]
     assert first["train"]["text"] == again["train"]["text"]
     assert set(first["validation"]["text"]) != set(other["validation"]["text"])
