@@ -65,7 +65,10 @@ def train_notebook_style(args) -> dict:
     label_names = splits["train"].features["label"].names
     tokenizer = train_tokenizer(splits["train"]["text"], "word", vocab_size=20000)
     encoded = {
-        name: (padded_to_longest(tokenizer, split["text"], recipe["max_seq_length"]), torch.tensor(split["label"]))
+        name: (
+            padded_to_longest(tokenizer, list(split["text"]), recipe["max_seq_length"]),
+            torch.tensor(split["label"]),
+        )
         for name, split in splits.items()
     }
     model = NotebookBiLSTM(

@@ -2,11 +2,13 @@
 
     python recipes/benchmark.py --train_file ../shared/data/trec/train_5500.label --seeds 42 43 44
     python recipes/benchmark.py --train_file train.label --test_file TREC_10.label --models lstm cnn
+    python recipes/benchmark.py --train_file train.label --models bert bert-lora --pretrained /path/to/MiniLM
 
 Writes benchmarks/results.json (every run and the aggregates), the Markdown table between the benchmark markers in
 README.md, and benchmarks/accuracy.png. Every figure comes from the runs: nothing is typed in. Hyperparameters are
-chosen on the validation (dev) split carved from the training file; a --test_file plays no part in any choice and
-is only reported.
+chosen on the validation (dev) split carved from the training file (the same questions for every seed); a
+--test_file plays no part in any choice and is only reported. With lstm in the list, the course notebooks' plain
+training loop (benchmarks/notebook_loop.py) runs on the same data and seeds, and the speed ratio is reported.
 """
 
 import argparse
@@ -21,15 +23,21 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
-from transformers import pipeline
+import yaml
 
 import seqclf_hf  # noqa: F401  (registers the custom families for pipeline())
 from seqclf_hf.arguments import DataArguments
 from seqclf_hf.data import load_data
+from seqclf_hf.models import PRETRAINED_FAMILY
+from seqclf_hf.peft_setup import classification_pipeline
 
 REPO = Path(__file__).resolve().parents[1]
 TRAIN_SCRIPT = REPO / "recipes" / "train.py"
-DEFAULT_MODELS = ("manual-rnn", "rnn", "gru", "lstm", "cnn", "transformer")
+CONFIGS_DIR = REPO / "recipes" / "configs"
+NOTEBOOK_LOOP = REPO / "benchmarks" / "notebook_loop.py"
+NOTEBOOK_ROW = "lstm (notebook loop)"
+DEFAULT_MODELS = ("bow", "manual-rnn", "rnn", "gru", "lstm", "cnn", "transformer")
+PRETRAINED_MODELS = ("bert", "bert-lora", "bert-prefix", "bert-prompt")
 TABLE_START, TABLE_END = "<!-- benchmark:start -->", "<!-- benchmark:end -->"
 LATENCY_QUESTIONS = 50
 
@@ -39,14 +47,34 @@ def train_run(model: str, seed: int, args, output_dir: Path) -> dict:
     data = ["--train_file", args.train_file] + (["--test_file", args.test_file] if args.test_file else [])
     command = [sys.executable, str(TRAIN_SCRIPT), "--model", model, "--seed", str(seed), *data]
     command += ["--output_dir", str(output_dir), "--overwrite_output_dir", "true", "--disable_tqdm", "true"]
+    if args.pretrained and is_pretrained(model):
+        command += ["--model_name_or_path", args.pretrained]
     command += args.extra
+    subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
+    return json.loads((output_dir / "metrics.json").read_text())
+
+
+def is_pretrained(model: str) -> bool:
+    return yaml.safe_load((CONFIGS_DIR / f"{model}.yaml").read_text())["model_family"] == PRETRAINED_FAMILY
+
+
+def notebook_loop_run(seed: int, args, output_dir: Path) -> dict:
+    """benchmarks/notebook_loop.py on the same data, seed and epochs; returns its metrics."""
+    output_dir.mkdir(parents=True, exist_ok=True)
+    command = [sys.executable, str(NOTEBOOK_LOOP), "--train_file", args.train_file, "--seed", str(seed)]
+    if "--num_train_epochs" in args.extra:  # the lstm runs were given other epochs than their recipe's
+        command += ["--epochs", args.extra[args.extra.index("--num_train_epochs") + 1]]
+    command += (["--test_file", args.test_file] if args.test_file else []) + [
+        "--json",
+        str(output_dir / "metrics.json"),
+    ]
     subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
     return json.loads((output_dir / "metrics.json").read_text())
 
 
 def inference_speed(output_dir: Path, questions: list[str]) -> dict:
     """p50 latency of one question at a time through pipeline(), and batched questions per second."""
-    classify = pipeline("text-classification", model=str(output_dir), device="cpu")
+    classify = classification_pipeline(str(output_dir))
     classify(questions[0])  # warm-up: first call builds caches
     latencies = []
     for question in questions[:LATENCY_QUESTIONS]:
@@ -67,33 +95,51 @@ def mean_std(values: list[float]) -> tuple[float, float]:
 
 def aggregate(runs: list[dict]) -> dict:
     keys = ["train_accuracy", "eval_accuracy", "eval_macro_f1", "test_accuracy", "test_macro_f1"]
-    keys += ["train_runtime", "train_samples_per_second", "latency_p50_ms", "batched_questions_per_s"]
+    keys += ["train_runtime", "train_samples_per_second", "peak_rss_mb", "latency_p50_ms", "batched_questions_per_s"]
     summary = {key: mean_std([run[key] for run in runs]) for key in keys if all(key in run for run in runs)}
     summary["parameters"] = runs[0]["parameters"]
+    summary["trainable_parameters"] = runs[0].get("trainable_parameters", runs[0]["parameters"])
     summary["seeds"] = [run["seed"] for run in runs]
     return summary
 
 
 def fmt(pair, scale=100.0, digits=1) -> str:
+    """ "mean ± std"; "–" for a figure a row does not have (the notebook loop has no pipeline)."""
+    if pair is None:
+        return "–"
     mean, std = pair
     return f"{scale * mean:.{digits}f} ± {scale * std:.{digits}f}"
 
 
-def markdown_table(results: dict, command: str) -> str:
+def markdown_table(results: dict) -> str:
     has_test = all("test_accuracy" in summary for summary in results.values())
     header = "| model | dev acc | dev macro-F1 | train acc |" + (" test acc | test macro-F1 |" if has_test else "")
-    header += " params | train s | train samples/s | p50 latency ms | batched q/s |"
+    header += " params | trainable | train s | train samples/s | peak RSS MB | p50 latency ms | batched q/s |"
     lines = [header, "|" + "---|" * (header.count("|") - 1)]
     for model, s in results.items():
         row = f"| {model} | {fmt(s['eval_accuracy'])} | {fmt(s['eval_macro_f1'])} | {fmt(s['train_accuracy'])} |"
         if has_test:
             row += f" {fmt(s['test_accuracy'])} | {fmt(s['test_macro_f1'])} |"
-        row += f" {s['parameters']:,} | {fmt(s['train_runtime'], 1, 0)} | {fmt(s['train_samples_per_second'], 1, 0)} |"
-        row += f" {fmt(s['latency_p50_ms'], 1, 1)} | {fmt(s['batched_questions_per_s'], 1, 0)} |"
+        trainable = 100 * s["trainable_parameters"] / s["parameters"]
+        row += f" {s['parameters']:,} | {trainable:.2f}% | {fmt(s['train_runtime'], 1, 0)} |"
+        row += f" {fmt(s['train_samples_per_second'], 1, 0)} | {fmt(s.get('peak_rss_mb'), 1, 0)} |"
+        row += f" {fmt(s.get('latency_p50_ms'), 1, 1)} | {fmt(s.get('batched_questions_per_s'), 1, 0)} |"
         lines.append(row)
     seeds = next(iter(results.values()))["seeds"]
-    lines.append(f"\nMean ± std over seeds {seeds}; produced by `{command}`.")
+    commands = "; ".join(f"`{command}`" for command in dict.fromkeys(s["command"] for s in results.values()))
+    lines.append(f"\nMean ± std over seeds {seeds}; produced by {commands}.")
+    if "lstm" in results and NOTEBOOK_ROW in results:
+        lines.append(notebook_comparison(results["lstm"], results[NOTEBOOK_ROW]))
     return "\n".join(lines)
+
+
+def notebook_comparison(recipe: dict, loop: dict) -> str:
+    speedup = recipe["train_samples_per_second"][0] / loop["train_samples_per_second"][0]
+    return (
+        f"\nTraining throughput of the lstm recipe vs the course notebooks' loop (benchmarks/notebook_loop.py, same "
+        f"data, sizes, epochs and seeds): {speedup:.2f}x samples/s; dev accuracy {fmt(recipe['eval_accuracy'])} vs "
+        f"{fmt(loop['eval_accuracy'])}."
+    )
 
 
 def write_readme_table(readme: Path, table: str) -> None:
@@ -125,18 +171,28 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--train_file", required=True, help="training data; the dev split is carved from it")
     parser.add_argument("--test_file", help="held-out test set, reported only")
-    parser.add_argument("--models", nargs="+", default=list(DEFAULT_MODELS), help="recipes/configs names")
+    parser.add_argument(
+        "--models",
+        nargs="+",
+        help=f"recipes/configs names (default: {' '.join(DEFAULT_MODELS)}, and {' '.join(PRETRAINED_MODELS)} "
+        "when --pretrained is given)",
+    )
+    parser.add_argument("--pretrained", help="encoder (Hub id or folder) for the bert recipes' --model_name_or_path")
     parser.add_argument("--seeds", nargs="+", type=int, default=[42, 43, 44])
     parser.add_argument("--output_dir", default=str(REPO / "benchmarks"), help="results.json, chart and runs/")
     parser.add_argument("--readme", default=str(REPO / "README.md"), help="README whose table is replaced")
+    parser.add_argument(
+        "--update", action="store_true", help="keep the other models' rows of an earlier results.json, redo these"
+    )
     parser.add_argument("extra", nargs=argparse.REMAINDER, help="after --: flags passed to every recipe run")
     args = parser.parse_args(argv)
     args.extra = args.extra[1:] if args.extra[:1] == ["--"] else args.extra
+    args.models = args.models or [*DEFAULT_MODELS, *(PRETRAINED_MODELS if args.pretrained else ())]
     output_dir = Path(args.output_dir)
+    command = "python recipes/benchmark.py " + " ".join(argv if argv is not None else sys.argv[1:])
     # Latency is measured on dev questions, as a user would send them: raw text, one at a time.
     questions = load_data(DataArguments(train_file=args.train_file))["validation"]["text"][:200]
-
-    runs, results = [], {}
+    results, runs = earlier_results(output_dir / "results.json", args)
     for model in args.models:
         model_runs = []
         for seed in args.seeds:
@@ -146,15 +202,30 @@ def main(argv: list[str] | None = None) -> None:
             model_runs.append(run)
             print(f"{model} seed {seed}: dev accuracy {run['eval_accuracy']:.4f}, {run['train_runtime']:.0f} s")
         runs += model_runs
-        results[model] = aggregate(model_runs)
-
-    command = "python recipes/benchmark.py " + " ".join(argv if argv is not None else sys.argv[1:])
-    report = {"command": command, "results": results, "runs": runs}
-    (output_dir / "results.json").write_text(json.dumps(report, indent=2) + "\n")
-    table = markdown_table(results, command)
+        results[model] = {**aggregate(model_runs), "command": command}
+        if model == "lstm":
+            loop_runs = [
+                {"model": NOTEBOOK_ROW, **notebook_loop_run(seed, args, output_dir / "runs" / f"notebook-seed{seed}")}
+                for seed in args.seeds
+            ]
+            runs += loop_runs
+            results[NOTEBOOK_ROW] = {**aggregate(loop_runs), "command": command}
+        # Written after every model, so a long benchmark that stops keeps what it measured.
+        (output_dir / "results.json").write_text(json.dumps({"results": results, "runs": runs}, indent=2) + "\n")
+    table = markdown_table(results)
     write_readme_table(Path(args.readme), table)
     plot(results, output_dir / "accuracy.png")
     print(table)
+
+
+def earlier_results(path: Path, args) -> tuple[dict, list]:
+    """With --update, the rows of an earlier results.json that this run does not redo; otherwise nothing."""
+    if not args.update or not path.is_file():
+        return {}, []
+    redone = set(args.models) | ({NOTEBOOK_ROW} if "lstm" in args.models else set())
+    earlier = json.loads(path.read_text())
+    results = {model: summary for model, summary in earlier["results"].items() if model not in redone}
+    return results, [run for run in earlier["runs"] if run["model"] not in redone]
 
 
 if __name__ == "__main__":

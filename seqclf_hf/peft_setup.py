@@ -27,7 +27,7 @@ from peft import (
 )
 from peft.utils import CONFIG_NAME as ADAPTER_CONFIG
 from torch import nn
-from transformers import pipeline
+from transformers import AutoModelForSequenceClassification, pipeline
 from transformers.pytorch_utils import Conv1D
 
 from .arguments import PeftArguments
@@ -139,6 +139,10 @@ def load_peft_model(output_dir: str):
     """The adapter in output_dir on its base model, with the trained labels."""
     id2label = dict(enumerate(json.loads((Path(output_dir) / LABELS_FILE).read_text())))
     label2id = {label: i for i, label in id2label.items()}
+    base_dir = Path(output_dir) / BASE_DIR
+    if base_dir.is_dir():  # a custom family's base, next to the adapter: found here even after the folder moved
+        base = AutoModelForSequenceClassification.from_pretrained(base_dir, id2label=id2label, label2id=label2id)
+        return PeftModel.from_pretrained(base, output_dir)
     return AutoPeftModelForSequenceClassification.from_pretrained(output_dir, id2label=id2label, label2id=label2id)
 
 

@@ -3,6 +3,7 @@
 import dataclasses
 import json
 import logging
+import resource
 from pathlib import Path
 
 from transformers import DataCollatorWithPadding, Trainer, TrainingArguments, set_seed
@@ -168,6 +169,8 @@ def train(
         "labels": labels,
         "trainable_parameters": trainable,
         "parameters": total,
+        # Linux reports kilobytes: the most resident memory this process has held, data and model included.
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     }
     for split, prefix in SPLIT_PREFIXES.items():
         if split in tokenized:

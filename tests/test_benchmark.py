@@ -23,6 +23,8 @@ def test_benchmark_writes_results_table_and_chart_from_the_runs(make_dataset, tm
     assert [(run["model"], run["seed"]) for run in report["runs"]] == [
         ("lstm", 1),
         ("lstm", 2),
+        (benchmark.NOTEBOOK_ROW, 1),
+        (benchmark.NOTEBOOK_ROW, 2),
         ("cnn", 1),
         ("cnn", 2),
     ]
@@ -31,7 +33,28 @@ def test_benchmark_writes_results_table_and_chart_from_the_runs(make_dataset, tm
         mean, _ = report["results"][model]["test_accuracy"]
         assert abs(mean - (saved[0]["test_accuracy"] + saved[1]["test_accuracy"]) / 2) < 1e-12
         assert report["results"][model]["latency_p50_ms"][0] > 0
+        assert report["results"][model]["peak_rss_mb"][0] > 100  # torch alone is more
     text = readme.read_text()
     assert "old table" not in text and text.endswith("after\n")
     assert f"| lstm | {benchmark.fmt(report['results']['lstm']['eval_accuracy'])} |" in text
     assert "recipes/benchmark.py" in text and (out / "accuracy.png").stat().st_size > 0
+    loop = report["results"][benchmark.NOTEBOOK_ROW]
+    speedup = report["results"]["lstm"]["train_samples_per_second"][0] / loop["train_samples_per_second"][0]
+    assert f"{speedup:.2f}x samples/s" in text
+    assert f"| {benchmark.NOTEBOOK_ROW} | {benchmark.fmt(loop['eval_accuracy'])} |" in text
+
+
+def test_update_redoes_only_the_named_models(make_dataset, tmp_path):
+    files = make_dataset(tmp_path / "data", extension="label", sizes={"train": 10})
+    readme = tmp_path / "README.md"
+    readme.write_text(f"{benchmark.TABLE_START}\n{benchmark.TABLE_END}\n")
+    common = ["--train_file", files["train"], "--seeds", "1", "--output_dir", str(tmp_path), "--readme", str(readme)]
+    benchmark.main([*common, "--models", "bow", "cnn", "--", "--num_train_epochs", "1"])
+    first = json.loads((tmp_path / "results.json").read_text())["results"]
+    benchmark.main([*common, "--models", "cnn", "--update", "--", "--num_train_epochs", "2"])
+    second = json.loads((tmp_path / "results.json").read_text())["results"]
+
+    assert list(second) == ["bow", "cnn"] and second["bow"] == first["bow"]
+    assert second["cnn"]["command"].endswith("--num_train_epochs 2") and second["cnn"] != first["cnn"]
+    text = readme.read_text()
+    assert first["bow"]["command"] in text and second["cnn"]["command"] in text

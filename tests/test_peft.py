@@ -169,6 +169,15 @@ def test_custom_family_adapter_names_its_saved_base_and_loads_with_plain_pipelin
     assert [p["label"] for p in classify(TEXTS)] == [LABELS[i] for i in logits(model, tokenizer).argmax(-1)]
 
 
+def test_moved_custom_family_adapter_loads_its_base_from_the_new_place(make_peft_model, tmp_path):
+    model, tokenizer = make_peft_model("cnn", peft="lora")
+    train_steps(model, tokenizer)
+    save_like_trainer(model, tokenizer, tmp_path / "trained")
+    (tmp_path / "trained").rename(tmp_path / "moved")  # adapter_config.json still names trained/base
+    loaded = load_peft_model(tmp_path / "moved").eval()
+    torch.testing.assert_close(logits(loaded, tokenizer), logits(model, tokenizer))
+
+
 @pytest.mark.parametrize("family", ["bert", "cnn", "transformer"])
 def test_merged_lora_loads_without_peft_and_matches_the_adapter(make_peft_model, tmp_path, family):
     model, tokenizer = make_peft_model(family, peft="lora", merge_lora=True)
