@@ -210,12 +210,21 @@ def main(argv: list[str] | None = None) -> None:
             ]
             runs += loop_runs
             results[NOTEBOOK_ROW] = {**aggregate(loop_runs), "command": command}
+        results = in_table_order(results)
         # Written after every model, so a long benchmark that stops keeps what it measured.
         (output_dir / "results.json").write_text(json.dumps({"results": results, "runs": runs}, indent=2) + "\n")
     table = markdown_table(results)
     write_readme_table(Path(args.readme), table)
     plot(results, output_dir / "accuracy.png")
     print(table)
+
+
+def in_table_order(results: dict) -> dict:
+    """The default families in their order, the notebook loop after lstm, the pretrained rows, then any others."""
+    order = [*DEFAULT_MODELS, *PRETRAINED_MODELS]
+    order.insert(order.index("lstm") + 1, NOTEBOOK_ROW)
+    rank = {model: position for position, model in enumerate(order)}
+    return dict(sorted(results.items(), key=lambda item: rank.get(item[0], len(order))))
 
 
 def earlier_results(path: Path, args) -> tuple[dict, list]:

@@ -51,10 +51,11 @@ def test_update_redoes_only_the_named_models(make_dataset, tmp_path):
     common = ["--train_file", files["train"], "--seeds", "1", "--output_dir", str(tmp_path), "--readme", str(readme)]
     benchmark.main([*common, "--models", "bow", "cnn", "--", "--num_train_epochs", "1"])
     first = json.loads((tmp_path / "results.json").read_text())["results"]
-    benchmark.main([*common, "--models", "cnn", "--update", "--", "--num_train_epochs", "2"])
+    benchmark.main([*common, "--models", "bow", "--update", "--", "--num_train_epochs", "2"])
     second = json.loads((tmp_path / "results.json").read_text())["results"]
 
-    assert list(second) == ["bow", "cnn"] and second["bow"] == first["bow"]
-    assert second["cnn"]["command"].endswith("--num_train_epochs 2") and second["cnn"] != first["cnn"]
+    assert list(second) == ["bow", "cnn"] and second["cnn"] == first["cnn"]  # the redone row keeps its place
+    assert second["bow"]["command"].endswith("--num_train_epochs 2") and second["bow"] != first["bow"]
     text = readme.read_text()
-    assert first["bow"]["command"] in text and second["cnn"]["command"] in text
+    assert first["cnn"]["command"] in text and second["bow"]["command"] in text
+    assert text.index("| bow |") < text.index("| cnn |")

@@ -6,6 +6,7 @@ import pytest
 import torch
 from huggingface_hub.errors import StrictDataclassError
 from torch import nn
+from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 from transformers import AutoModelForSequenceClassification
 from transformers.modeling_outputs import SequenceClassifierOutput
 
@@ -169,6 +170,28 @@ def test_manual_rnn_final_state_is_state_at_last_real_token(make_model):
         final = model.cell(inputs, mask)[:, -1]
         expected, _ = reference(inputs)  # state at step t depends on steps <= t only
     torch.testing.assert_close(final, expected[torch.arange(5), lengths - 1], atol=1e-5, rtol=1e-5)
+
+
+@pytest.mark.parametrize("family", ["rnn", "gru", "lstm"])
+def test_recurrent_layer_equals_torchs_packed_bidirectional_layer(make_model, family):
+    """Dense runs with in-length reversal give what pack_padded_sequence gives, at every real token and the end."""
+    layer = make_model(family).layers[0]
+    forward, backward = layer.directions
+    reference = type(forward)(forward.input_size, forward.hidden_size, batch_first=True, bidirectional=True)
+    with torch.no_grad():
+        for name, weight in forward.named_parameters():
+            getattr(reference, name).copy_(weight)
+            getattr(reference, f"{name}_reverse").copy_(getattr(backward, name))
+        lengths = torch.tensor(LENGTHS)
+        inputs = torch.randn(len(LENGTHS), 9, forward.input_size, generator=torch.Generator().manual_seed(3))
+        states, final = layer(inputs, lengths)
+        packed = pack_padded_sequence(inputs, lengths, batch_first=True, enforce_sorted=False)
+        packed_states, reference_final = reference(packed)
+        expected, _ = pad_packed_sequence(packed_states, batch_first=True, total_length=9)
+    reference_hidden = reference_final[0] if family == "lstm" else reference_final
+    real = torch.arange(9) < lengths[:, None]
+    torch.testing.assert_close(states[real], expected[real], atol=1e-5, rtol=1e-5)
+    torch.testing.assert_close(final, torch.cat(list(reference_hidden), dim=-1), atol=1e-5, rtol=1e-5)
 
 
 def test_manual_rnn_logits_are_final_state_times_v_plus_c(make_model):

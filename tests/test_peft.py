@@ -192,8 +192,8 @@ def test_merged_lora_loads_without_peft_and_matches_the_adapter(make_peft_model,
 @pytest.mark.parametrize(
     ("family", "target", "message"),
     [
-        ("lstm", "layers.0", "'layers.0', a LSTM, which LoRA cannot wrap"),
-        ("gru", "layers.0", "'layers.0', a GRU"),
+        ("lstm", "directions.0", "'layers.0.directions.0', a LSTM, which LoRA cannot wrap"),
+        ("gru", "layers.0.directions.1", "'layers.0.directions.1', a GRU"),
         ("cnn", "conv", "names no layer"),
         ("bert", "classifier", "names the classifier head"),
     ],

@@ -2,7 +2,6 @@
 
 import torch
 from torch import nn
-from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from .configuration_rnn import RNNConfig
 from .layers import SeqClfPreTrainedModel, classification_output, default_mask, masked_max, masked_mean
@@ -26,6 +25,41 @@ class AdditiveAttention(nn.Module):
         return torch.einsum("bs,bsh->bh", weights, states), weights
 
 
+def reverse_within_length(states: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+    """Each row's real tokens in reverse order, its padding left in place: (batch, seq, hidden) -> same shape."""
+    positions = torch.arange(states.shape[1], device=states.device)
+    lengths = lengths.unsqueeze(1)
+    index = torch.where(positions < lengths, lengths - 1 - positions, positions)
+    return states.gather(1, index.unsqueeze(-1).expand_as(states))
+
+
+class RecurrentLayer(nn.Module):
+    """One layer over right-padded batches, each direction a unidirectional RNN / GRU / LSTM on a dense tensor.
+
+    Packed sequences would keep padding out as well, but on CPU they bypass oneDNN's fused kernels and run several
+    times slower (pytorch/pytorch#149194). Here the left-to-right direction reads the padding only after the last real
+    token, so no real state depends on it; the right-to-left direction reads each row reversed within its length, so
+    it too starts at the last real token. States at padded positions are meaningless and every reader masks them.
+    """
+
+    def __init__(self, layer_class: type[nn.RNNBase], input_size: int, hidden_size: int, bidirectional: bool):
+        super().__init__()
+        self.directions = nn.ModuleList(
+            layer_class(input_size, hidden_size, batch_first=True) for _ in range(2 if bidirectional else 1)
+        )
+
+    def forward(self, states: torch.Tensor, lengths: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """-> states of every position (batch, seq, directions*hidden), state at each row's end (batch, ...)."""
+        all_states, final_states = [], []
+        for direction, rnn in enumerate(self.directions):
+            reading_backwards = direction == 1
+            outputs, _ = rnn(reverse_within_length(states, lengths) if reading_backwards else states)
+            # A one-layer RNN's output at a position is its hidden state there: the final one is at length - 1.
+            final_states.append(outputs[torch.arange(len(lengths)), lengths - 1])
+            all_states.append(reverse_within_length(outputs, lengths) if reading_backwards else outputs)
+        return torch.cat(all_states, dim=-1), torch.cat(final_states, dim=-1)
+
+
 class RNNForSequenceClassification(SeqClfPreTrainedModel):
     config_class = RNNConfig
 
@@ -38,9 +72,7 @@ class RNNForSequenceClassification(SeqClfPreTrainedModel):
         input_size = config.embedding_dim
         # One module per layer, because nn.LSTM(num_layers=n) forces every layer to the same size.
         for hidden_size in config.hidden_sizes:
-            self.layers.append(
-                layer_class(input_size, hidden_size, batch_first=True, bidirectional=config.bidirectional)
-            )
+            self.layers.append(RecurrentLayer(layer_class, input_size, hidden_size, config.bidirectional))
             input_size = hidden_size * directions
         self.dropout = nn.Dropout(config.dropout)
         self.attention = AdditiveAttention(input_size, config.attention_dim) if config.pooling == "attention" else None
@@ -49,22 +81,16 @@ class RNNForSequenceClassification(SeqClfPreTrainedModel):
         self.post_init()
 
     def encode(self, input_ids: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Run the stack over real tokens only -> all states (batch, seq, hidden), final state (batch, hidden)."""
+        """Run the stack -> all states (batch, seq, hidden), final state (batch, hidden); padding changes neither."""
         if (mask[:, 1:] & ~mask[:, :-1]).any():
             raise ValueError(
                 "Recurrent models expect right padding (real tokens first); set tokenizer.padding_side = 'right'."
             )
-        seq_len = input_ids.shape[1]
-        # Packing makes each direction stop at (or start from) the last real token, so padding is never read.
-        lengths = mask.sum(1).clamp(min=1).cpu()
+        lengths = mask.sum(1).clamp(min=1)
         states = self.dropout(self.embeddings(input_ids))
         for layer in self.layers:
-            packed = pack_padded_sequence(states, lengths, batch_first=True, enforce_sorted=False)
-            packed_states, final = layer(packed)
-            states, _ = pad_packed_sequence(packed_states, batch_first=True, total_length=seq_len)
+            states, last_state = layer(states, lengths)
             states = self.dropout(states)
-        final_hidden = final[0] if isinstance(final, tuple) else final  # LSTM also returns its cell state
-        last_state = torch.cat(list(final_hidden), dim=-1)  # (directions, batch, hidden) -> (batch, directions*hidden)
         return states, last_state
 
     def forward(self, input_ids, attention_mask=None, labels=None, output_attentions=None, **kwargs):
