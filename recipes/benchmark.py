@@ -2,7 +2,7 @@
 
     python recipes/benchmark.py --train_file ../shared/data/trec/train_5500.label --seeds 42 43 44
     python recipes/benchmark.py --train_file train.label --test_file TREC_10.label --models lstm cnn
-    python recipes/benchmark.py --train_file train.label --models bert bert-lora --pretrained /path/to/MiniLM
+    python recipes/benchmark.py --train_file train.label --models bert cnn-vectors --pretrained /path/to/MiniLM
 
 Writes benchmarks/results.json (every run and the aggregates), the Markdown table between the benchmark markers in
 README.md, and benchmarks/accuracy.png. Every figure comes from the runs: nothing is typed in. Hyperparameters are
@@ -37,8 +37,11 @@ CONFIGS_DIR = REPO / "recipes" / "configs"
 NOTEBOOK_LOOP = REPO / "benchmarks" / "notebook_loop.py"
 NOTEBOOK_ROW = "lstm (notebook loop)"
 DEFAULT_MODELS = ("bow", "manual-rnn", "rnn", "gru", "lstm", "cnn", "transformer")
-PRETRAINED_MODELS = ("bert", "bert-lora", "bert-prefix", "bert-prompt")
-# The default families, the notebook loop right after lstm, then the pretrained rows.
+# Rows that need --pretrained: the families on its word vectors, then the encoder fine-tuned.
+# No transformer: on 384-wide vectors it trains 3x slower (187 s, seed 42) for no gain on dev (87.2 vs 86.9).
+VECTOR_MODELS = tuple(f"{family}-vectors" for family in ("bow", "manual-rnn", "rnn", "gru", "lstm", "cnn"))
+PRETRAINED_MODELS = (*VECTOR_MODELS, "bert", "bert-lora", "bert-prefix", "bert-prompt")
+# The default families, the notebook loop right after lstm, then the rows built on a pretrained encoder.
 TABLE_ORDER = (
     *DEFAULT_MODELS[: DEFAULT_MODELS.index("lstm") + 1],
     NOTEBOOK_ROW,
@@ -54,15 +57,19 @@ def train_run(model: str, seed: int, args, output_dir: Path) -> dict:
     data = ["--train_file", args.train_file] + (["--test_file", args.test_file] if args.test_file else [])
     command = [sys.executable, str(TRAIN_SCRIPT), "--model", model, "--seed", str(seed), *data]
     command += ["--output_dir", str(output_dir), "--overwrite_output_dir", "true", "--disable_tqdm", "true"]
-    if args.pretrained and is_pretrained(model):
-        command += ["--model_name_or_path", args.pretrained]
+    if args.pretrained:
+        command += pretrained_flags(model, args.pretrained)
     command += args.extra
     subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
     return json.loads((output_dir / "metrics.json").read_text())
 
 
-def is_pretrained(model: str) -> bool:
-    return yaml.safe_load((CONFIGS_DIR / f"{model}.yaml").read_text())["model_family"] == PRETRAINED_FAMILY
+def pretrained_flags(model: str, encoder: str) -> list[str]:
+    """Where the recipe takes --pretrained: the encoder to fine-tune, or the source of its word vectors."""
+    recipe = yaml.safe_load((CONFIGS_DIR / f"{model}.yaml").read_text())
+    if recipe["model_family"] == PRETRAINED_FAMILY:
+        return ["--model_name_or_path", encoder]
+    return ["--pretrained_embeddings", encoder] if "pretrained_embeddings" in recipe else []
 
 
 def notebook_loop_run(seed: int, args, output_dir: Path) -> dict:
@@ -184,7 +191,11 @@ def main(argv: list[str] | None = None) -> None:
         help=f"recipes/configs names (default: {' '.join(DEFAULT_MODELS)}, and {' '.join(PRETRAINED_MODELS)} "
         "when --pretrained is given)",
     )
-    parser.add_argument("--pretrained", help="encoder (Hub id or folder) for the bert recipes' --model_name_or_path")
+    parser.add_argument(
+        "--pretrained",
+        help="encoder (Hub id or folder): the bert recipes' --model_name_or_path, the *-vectors recipes' "
+        "--pretrained_embeddings",
+    )
     parser.add_argument("--seeds", nargs="+", type=int, default=[42, 43, 44])
     parser.add_argument("--output_dir", default=str(REPO / "benchmarks"), help="results.json, chart and runs/")
     parser.add_argument("--readme", default=str(REPO / "README.md"), help="README whose table is replaced")

@@ -49,6 +49,14 @@ class ModelArguments:
             "trained further)."
         },
     )
+    extend_vocabulary: bool = field(
+        default=False,
+        metadata={
+            "help": "With --train_tokenizer word: add the words --pretrained_embeddings has vectors for to the "
+            "vocabulary learnt from the training split (up to --tokenizer_vocab_size in all), so a word never seen "
+            "in training keeps its pretrained vector instead of becoming [UNK]."
+        },
+    )
     embedding_dim: int | None = field(default=None, metadata={"help": "Token embedding size."})
     hidden_size: int | None = field(default=None, metadata={"help": "manual-rnn, transformer: hidden size."})
     hidden_sizes: list[int] | None = field(default=None, metadata={"help": "rnn/gru/lstm: size of each layer."})

@@ -8,7 +8,7 @@ from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers,
 from transformers import AutoModel, AutoModelForSequenceClassification, AutoTokenizer, PreTrainedTokenizerFast
 
 from .arguments import ARCHITECTURE_FIELDS, ModelArguments
-from .embeddings import TokenVectors, copy_into, from_encoder, from_text_file, report, vocabulary
+from .embeddings import TokenVectors, copy_into, from_encoder, from_text_file, report, vocabulary, words_in_text_file
 from .errors import ModelSetupError
 from .models import CUSTOM_FAMILIES, PRETRAINED_FAMILY
 
@@ -32,8 +32,11 @@ def load_pretrained(loader, name: str, what: str, **kwargs):
         ) from error
 
 
-def train_tokenizer(texts: list[str], kind: str, vocab_size: int) -> PreTrainedTokenizerFast:
-    """A lower-cased word-level or WordPiece tokenizer learnt from `texts`, with BERT's special tokens."""
+def train_tokenizer(texts: list[str], kind: str, vocab_size: int, extra_words=()) -> PreTrainedTokenizerFast:
+    """A lower-cased word-level or WordPiece tokenizer learnt from `texts`, with BERT's special tokens.
+
+    A word-level vocabulary then takes `extra_words` too, while it has room (see add_words).
+    """
     if kind == "word":
         tokenizer = Tokenizer(models.WordLevel(unk_token="[UNK]"))
         trainer = trainers.WordLevelTrainer(vocab_size=vocab_size, special_tokens=SPECIAL_TOKENS)
@@ -43,6 +46,8 @@ def train_tokenizer(texts: list[str], kind: str, vocab_size: int) -> PreTrainedT
     tokenizer.normalizer = normalizers.BertNormalizer(lowercase=True)
     tokenizer.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
     tokenizer.train_from_iterator(texts, trainer=trainer)
+    if extra_words:
+        add_words(tokenizer, extra_words, vocab_size)
     cls_id, sep_id = tokenizer.token_to_id("[CLS]"), tokenizer.token_to_id("[SEP]")
     tokenizer.post_processor = processors.TemplateProcessing(
         single="[CLS] $A [SEP]", special_tokens=[("[CLS]", cls_id), ("[SEP]", sep_id)]
@@ -60,18 +65,59 @@ def train_tokenizer(texts: list[str], kind: str, vocab_size: int) -> PreTrainedT
     )
 
 
+def add_words(tokenizer: Tokenizer, words, vocab_size: int) -> None:
+    """Append the words our normalizer and pre-tokenizer keep whole ("Paris" as "paris"; not "##ing" or "[CLS]")."""
+    vocab = tokenizer.get_vocab()
+    trained, left_out = len(vocab), 0
+    for word in words:
+        pieces = tokenizer.pre_tokenizer.pre_tokenize_str(tokenizer.normalizer.normalize_str(word))
+        if len(pieces) != 1 or pieces[0][0] in vocab:
+            continue
+        if len(vocab) < vocab_size:
+            vocab[pieces[0][0]] = len(vocab)
+        else:
+            left_out += 1
+    tokenizer.model = models.WordLevel(vocab, unk_token="[UNK]")
+    logger.info(
+        "Added %d words with pretrained vectors to the %d learnt from the training split.",
+        *(len(vocab) - trained, trained),
+    )
+    if left_out:
+        logger.warning(
+            "%d more words with pretrained vectors did not fit in --tokenizer_vocab_size %d; raise it to keep them.",
+            left_out,
+            vocab_size,
+        )
+
+
+def words_with_vectors(args: ModelArguments) -> list[str]:
+    """The words --pretrained_embeddings has a vector for: a vector file's words, or an encoder's vocabulary."""
+    if not args.pretrained_embeddings or args.train_tokenizer != "word":
+        raise ModelSetupError(
+            "--extend_vocabulary adds the words of --pretrained_embeddings to a word tokenizer learnt from the "
+            "training split: it needs --pretrained_embeddings and --train_tokenizer word."
+        )
+    source = args.pretrained_embeddings
+    if Path(source).is_file():
+        return words_in_text_file(Path(source))
+    return vocabulary(load_pretrained(AutoTokenizer, source, "tokenizer of --pretrained_embeddings"))
+
+
 def build_tokenizer(args: ModelArguments, train_texts: list[str]):
     if args.model_family == PRETRAINED_FAMILY:
-        if args.tokenizer_name or args.train_tokenizer != "none":
-            raise ModelSetupError("bert uses its encoder's own tokenizer: drop --tokenizer_name / --train_tokenizer.")
+        if args.tokenizer_name or args.train_tokenizer != "none" or args.extend_vocabulary:
+            raise ModelSetupError(
+                "bert uses its encoder's own tokenizer: drop --tokenizer_name, --train_tokenizer, --extend_vocabulary."
+            )
         return load_pretrained(AutoTokenizer, args.model_name_or_path or DEFAULT_PRETRAINED, "tokenizer")
     if args.tokenizer_name and args.train_tokenizer != "none":
         raise ModelSetupError(
             "Give --tokenizer_name or --train_tokenizer, not both (--train_tokenizer none with --tokenizer_name "
             "uses that tokenizer in a recipe that trains one)."
         )
+    extra_words = words_with_vectors(args) if args.extend_vocabulary else ()
     if args.train_tokenizer != "none":
-        tokenizer = train_tokenizer(train_texts, args.train_tokenizer, args.tokenizer_vocab_size)
+        tokenizer = train_tokenizer(train_texts, args.train_tokenizer, args.tokenizer_vocab_size, extra_words)
         logger.info("Trained a %s tokenizer on the training split: %d tokens.", args.train_tokenizer, len(tokenizer))
         return tokenizer
     name = args.tokenizer_name or DEFAULT_PRETRAINED
@@ -156,4 +202,4 @@ def pretrained_token_vectors(args: ModelArguments, tokenizer) -> TokenVectors | 
         encoder = load_pretrained(AutoModel, source, "encoder of --pretrained_embeddings")
         token_vectors = from_encoder(encoder_tokenizer, encoder.get_input_embeddings().weight, tokens)
     report(token_vectors, source)
-    return token_vectors
+    return token_vectors.scaled_to_unit_std()

@@ -59,3 +59,10 @@ def test_update_redoes_only_the_named_models(make_dataset, tmp_path):
     text = readme.read_text()
     assert first["cnn"]["command"] in text and second["bow"]["command"] in text
     assert text.index("| bow |") < text.index("| cnn |")
+
+
+def test_pretrained_goes_where_each_recipe_takes_it():
+    assert benchmark.pretrained_flags("bert-lora", "enc") == ["--model_name_or_path", "enc"]
+    assert benchmark.pretrained_flags("cnn-vectors", "enc") == ["--pretrained_embeddings", "enc"]
+    assert benchmark.pretrained_flags("cnn", "enc") == []
+    assert all(benchmark.pretrained_flags(model, "enc") for model in benchmark.PRETRAINED_MODELS)

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import torch
 import yaml
-from transformers import pipeline
+from transformers import AutoTokenizer, pipeline
 
 import seqclf_hf  # noqa: F401  (registers the custom families, so pipeline() loads them without remote code)
 from seqclf_hf.arguments import ModelArguments
@@ -311,3 +311,18 @@ def test_train_tokenizer_none_lets_a_named_tokenizer_replace_the_recipes(tmp_pat
     tokenizer = build_tokenizer(model_args, TEXTS)
     assert len(tokenizer) == 30522 and tokenizer.padding_side == "right"
     assert tokenizer.model_input_names == ["input_ids", "attention_mask"]
+
+
+def test_vectors_recipe_end_to_end_keeps_unseen_words_with_vectors(csv_files, tmp_path):
+    # "zeppelin" is in no training question, only in the vector file: the saved tokenizer keeps it as a word.
+    vectors = tmp_path / "vectors.txt"
+    vectors.write_text("what 1 0 0 1\nwho 0 1 0 1\nzeppelin 0 0 1 1\n")
+    output_dir = tmp_path / "out"
+    flags = ["--pretrained_embeddings", str(vectors), "--num_filters", "4", "--kernel_sizes", "2"]
+    flags += ["--num_train_epochs", "1", "--output_dir", str(output_dir)]
+    result = run_recipe(["--model", "cnn-vectors", *flags], csv_files, tmp_path)
+    assert result.returncode == 0, result.stderr[-3000:]
+    check_output_dir(output_dir)
+    tokenizer = AutoTokenizer.from_pretrained(output_dir)
+    assert tokenizer.unk_token_id not in tokenizer("zeppelin")["input_ids"]
+    assert json.loads((output_dir / "config.json").read_text())["embedding_dim"] == 4
