@@ -66,3 +66,21 @@ def test_pretrained_goes_where_each_recipe_takes_it():
     assert benchmark.pretrained_flags("cnn-vectors", "enc") == ["--pretrained_embeddings", "enc"]
     assert benchmark.pretrained_flags("cnn", "enc") == []
     assert all(benchmark.pretrained_flags(model, "enc") for model in benchmark.PRETRAINED_MODELS)
+
+
+def test_update_drops_rows_of_recipes_that_are_gone(make_dataset, tmp_path):
+    files = make_dataset(tmp_path / "data", extension="label", sizes={"train": 10})
+    readme = tmp_path / "README.md"
+    readme.write_text(f"{benchmark.TABLE_START}\n{benchmark.TABLE_END}\n")
+    common = ["--train_file", files["train"], "--seeds", "1", "--output_dir", str(tmp_path), "--readme", str(readme)]
+    benchmark.main([*common, "--models", "bow", "cnn", "--", "--num_train_epochs", "1"])
+    report = json.loads((tmp_path / "results.json").read_text())
+    report["results"]["retired-recipe"] = report["results"]["cnn"]  # as if its YAML had been deleted since
+    report["runs"].append({**report["runs"][-1], "model": "retired-recipe"})
+    (tmp_path / "results.json").write_text(json.dumps(report))
+    benchmark.main([*common, "--models", "bow", "--update", "--", "--num_train_epochs", "1"])
+    report = json.loads((tmp_path / "results.json").read_text())
+
+    assert list(report["results"]) == ["bow", "cnn"]
+    assert {run["model"] for run in report["runs"]} == {"bow", "cnn"}
+    assert "retired-recipe" not in readme.read_text()
