@@ -34,8 +34,8 @@ class TokenVectors:
     def scaled_to_unit_std(self) -> "TokenVectors":
         """The same vectors divided by one factor, so that together they have standard deviation 1.
 
-        Sources come in very different scales (MiniLM's input embeddings have a standard deviation of 0.056, GloVe's
-        about 0.4); on one scale the recipes' learning rates suit any source. TREC dev, cnn on frozen MiniLM
+        Sources come in different scales (MiniLM's input embeddings have a standard deviation of 0.056, our random
+        start 0.02); on one scale the recipes' learning rates suit any source. TREC dev, cnn on frozen MiniLM
         vectors with the extended vocabulary, seed 42: 92.1% scaled vs 90.7% unscaled.
         """
         scale = self.vectors[self.found].std()
