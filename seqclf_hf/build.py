@@ -20,15 +20,17 @@ SPECIAL_TOKENS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]"]
 CUSTOM_MODEL_INPUTS = ["input_ids", "attention_mask"]
 
 
-def load_pretrained(loader, name: str, what: str, **kwargs):
-    """`loader.from_pretrained(name)` with an error that says what to do when the Hub cannot be reached."""
+def load_pretrained(loader, name: str, what: str, alternative: str = "", **kwargs):
+    """`loader.from_pretrained(name)` with an error that says what to do when the Hub cannot be reached.
+
+    `what` names the option that gave `name`; `alternative` is another way out, for the message.
+    """
     try:
         return loader.from_pretrained(name, **kwargs)
     except OSError as error:
         raise ModelSetupError(
-            f"Could not load the {what} {name!r}: {error}\nThe Hugging Face Hub may be unreachable. Offline, pass a "
-            "local folder instead (e.g. --model_name_or_path /path/to/model), or for a non-pretrained family "
-            "--train_tokenizer word to train a tokenizer on your data."
+            f"Could not load the {what} {name!r}: {error}\nThe Hugging Face Hub may be unreachable: offline, give "
+            f"that option a local folder instead{alternative}."
         ) from error
 
 
@@ -109,7 +111,9 @@ def build_tokenizer(args: ModelArguments, train_texts: list[str]):
             raise ModelSetupError(
                 "bert uses its encoder's own tokenizer: drop --tokenizer_name, --train_tokenizer, --extend_vocabulary."
             )
-        return load_pretrained(AutoTokenizer, args.model_name_or_path or DEFAULT_PRETRAINED, "tokenizer")
+        return load_pretrained(
+            AutoTokenizer, args.model_name_or_path or DEFAULT_PRETRAINED, "tokenizer of --model_name_or_path"
+        )
     if args.tokenizer_name and args.train_tokenizer != "none":
         raise ModelSetupError(
             "Give --tokenizer_name or --train_tokenizer, not both (--train_tokenizer none with --tokenizer_name "
@@ -123,7 +127,12 @@ def build_tokenizer(args: ModelArguments, train_texts: list[str]):
     name = args.tokenizer_name or DEFAULT_PRETRAINED
     # Recurrent models read real tokens first, so padding goes on the right whatever the tokenizer's default.
     return load_pretrained(
-        AutoTokenizer, name, "tokenizer", model_input_names=CUSTOM_MODEL_INPUTS, padding_side="right"
+        AutoTokenizer,
+        name,
+        "tokenizer of --tokenizer_name",
+        ", or learn one from your data with --train_tokenizer word",
+        model_input_names=CUSTOM_MODEL_INPUTS,
+        padding_side="right",
     )
 
 
@@ -139,7 +148,7 @@ def build_model(args: ModelArguments, tokenizer, labels: list[str]):
         return load_pretrained(
             AutoModelForSequenceClassification,
             args.model_name_or_path or DEFAULT_PRETRAINED,
-            "pretrained model",
+            "pretrained model of --model_name_or_path",
             num_labels=len(labels),
             id2label=id2label,
             label2id=label2id,

