@@ -44,12 +44,18 @@ def test_benchmark_writes_results_table_and_chart_from_the_runs(make_dataset, tm
     assert f"| {benchmark.NOTEBOOK_ROW} | {benchmark.fmt(loop['eval_accuracy'])} |" in text
 
 
-def test_update_redoes_only_the_named_models(make_dataset, tmp_path):
+def first_bow_and_cnn_run(make_dataset, tmp_path) -> tuple[list[str], Path]:
+    """A one-seed bow + cnn benchmark on tiny data, the start of the --update tests: (common flags, its README)."""
     files = make_dataset(tmp_path / "data", extension="label", sizes={"train": 10})
     readme = tmp_path / "README.md"
     readme.write_text(f"{benchmark.TABLE_START}\n{benchmark.TABLE_END}\n")
     common = ["--train_file", files["train"], "--seeds", "1", "--output_dir", str(tmp_path), "--readme", str(readme)]
     benchmark.main([*common, "--models", "bow", "cnn", "--", "--num_train_epochs", "1"])
+    return common, readme
+
+
+def test_update_redoes_only_the_named_models(make_dataset, tmp_path):
+    common, readme = first_bow_and_cnn_run(make_dataset, tmp_path)
     first = json.loads((tmp_path / "results.json").read_text())["results"]
     benchmark.main([*common, "--models", "bow", "--update", "--", "--num_train_epochs", "2"])
     second = json.loads((tmp_path / "results.json").read_text())["results"]
@@ -69,11 +75,7 @@ def test_pretrained_goes_where_each_recipe_takes_it():
 
 
 def test_update_drops_rows_of_recipes_that_are_gone(make_dataset, tmp_path):
-    files = make_dataset(tmp_path / "data", extension="label", sizes={"train": 10})
-    readme = tmp_path / "README.md"
-    readme.write_text(f"{benchmark.TABLE_START}\n{benchmark.TABLE_END}\n")
-    common = ["--train_file", files["train"], "--seeds", "1", "--output_dir", str(tmp_path), "--readme", str(readme)]
-    benchmark.main([*common, "--models", "bow", "cnn", "--", "--num_train_epochs", "1"])
+    common, readme = first_bow_and_cnn_run(make_dataset, tmp_path)
     report = json.loads((tmp_path / "results.json").read_text())
     report["results"]["retired-recipe"] = report["results"]["cnn"]  # as if its YAML had been deleted since
     report["runs"].append({**report["runs"][-1], "model": "retired-recipe"})
