@@ -104,7 +104,9 @@ def main(argv: list[str]) -> None:
 
     _, labels, tokenizer, tokenized = prepare_data(model_args, data_args, training_args)
     model_init = model_initializer(model_args, peft_args, tokenizer, labels)
-    trainer = make_trainer(training_args, tokenized, tokenizer, labels, model_init=model_init)
+    trainer = make_trainer(
+        training_args, tokenized, tokenizer, labels, length_buckets=data_args.length_buckets, model_init=model_init
+    )
     best = trainer.hyperparameter_search(
         direction="maximize",
         backend="optuna",

@@ -132,6 +132,14 @@ class DataArguments:
         metadata={"help": "Ignore the dataset's splits and re-split all of train 80/10/10, as the course notebooks."},
     )
     max_seq_length: int = field(default=128, metadata={"help": "Longest input in tokens; longer texts are truncated."})
+    length_buckets: bool = field(
+        default=False,
+        metadata={
+            "help": "Train on batches of texts of similar length (less padding), the batches in random order: "
+            "faster for rnn/gru/lstm. Unlike --train_sampling_strategy group_by_length, no run of steps goes from "
+            "long texts to short ones."
+        },
+    )
 
 
 @dataclass

@@ -8,7 +8,9 @@ import logging
 from pathlib import Path
 
 import datasets
+import torch
 from datasets import ClassLabel, Dataset, DatasetDict
+from torch.utils.data import Sampler
 
 from .arguments import DataArguments
 from .errors import DataError
@@ -207,3 +209,37 @@ def tokenize(dataset: DatasetDict, tokenizer, max_seq_length: int) -> DatasetDic
         return tokenizer(batch["text"], truncation=True, max_length=max_seq_length)
 
     return dataset.map(encode, batched=True, remove_columns=["text"])
+
+
+class LengthBucketSampler(Sampler[int]):
+    """Indices whose consecutive `batch_size` slices are texts of similar length, the batches in random order.
+
+    Each epoch shuffles the examples, sorts groups of `batches_per_group` batches by length, cuts them into batches
+    and shuffles the batches. The Trainer's group_by_length stops after the sorting, so each group's batches run
+    from the longest texts to the shortest, and on TREC length follows the class. Dev accuracy, seeds 42-44, random
+    batches / group_by_length / these buckets: lstm 84.3 / 83.5 / 83.9, rnn-vectors 92.2 / 91.3 / 92.0.
+    """
+
+    def __init__(self, lengths: list[int], batch_size: int, seed: int, batches_per_group: int = 50):
+        self.lengths, self.batch_size, self.seed = lengths, batch_size, seed
+        self.group_size = batch_size * batches_per_group
+        self.epoch = 0
+
+    def set_epoch(self, epoch: int) -> None:
+        """Called by the Trainer each epoch: every process of a distributed run draws the same order."""
+        self.epoch = epoch
+
+    def __len__(self) -> int:
+        return len(self.lengths)
+
+    def __iter__(self):
+        generator = torch.Generator().manual_seed(self.seed + self.epoch)
+        order = torch.randperm(len(self.lengths), generator=generator).tolist()
+        by_length = []
+        for start in range(0, len(order), self.group_size):
+            by_length += sorted(order[start : start + self.group_size], key=self.lengths.__getitem__)
+        batches = [by_length[start : start + self.batch_size] for start in range(0, len(by_length), self.batch_size)]
+        # A short batch stays last: anywhere else, every batch after it would straddle two lengths.
+        short = [batches.pop()] if len(batches[-1]) < self.batch_size else []
+        shuffled = [batches[i] for i in torch.randperm(len(batches), generator=generator).tolist()]
+        return iter([index for batch in shuffled + short for index in batch])

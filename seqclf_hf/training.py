@@ -10,7 +10,7 @@ from transformers import DataCollatorWithPadding, Trainer, TrainingArguments, se
 
 from .arguments import DataArguments, ModelArguments, PeftArguments, RunArguments
 from .build import build_model, build_tokenizer
-from .data import load_data, tokenize
+from .data import LengthBucketSampler, load_data, tokenize
 from .errors import ConfigError
 from .hub import METRICS_FILE, RUN_ARGS_FILE, check_push_settings, push_output_dir, write_model_card
 from .metrics import ClassificationReport, trainer_metrics
@@ -98,9 +98,31 @@ def prepare_data(model_args: ModelArguments, data_args: DataArguments, training_
     return raw, labels, tokenizer, tokenized
 
 
-def make_trainer(training_args, tokenized, tokenizer, labels, **model_and_callbacks) -> Trainer:
+class RecipeTrainer(Trainer):
+    """The Trainer, able to batch by length buckets (--length_buckets)."""
+
+    def __init__(self, *args, length_buckets: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.length_buckets = length_buckets
+        if length_buckets and self.args.train_sampling_strategy != "random":
+            raise ConfigError(
+                f"--length_buckets orders the batches itself; it cannot be combined with --train_sampling_strategy "
+                f"{self.args.train_sampling_strategy}. Drop one of the two."
+            )
+
+    def _get_train_sampler(self, train_dataset=None):
+        if not self.length_buckets:
+            return super()._get_train_sampler(train_dataset)
+        dataset = train_dataset if train_dataset is not None else self.train_dataset
+        lengths = [len(ids) for ids in dataset["input_ids"]]
+        return LengthBucketSampler(lengths, self.args.train_batch_size, self.args.seed)
+
+
+def make_trainer(
+    training_args, tokenized, tokenizer, labels, length_buckets: bool = False, **model_and_callbacks
+) -> RecipeTrainer:
     """The recipe's Trainer on the train / validation splits; `model=` or `model_init=` (search), `callbacks=`."""
-    return Trainer(
+    return RecipeTrainer(
         # Pushing is done once, at the end, by push_output_dir: the Trainer's own push would upload pickles
         # (training_args.bin) and replace the model card.
         args=dataclasses.replace(training_args, push_to_hub=False),
@@ -109,6 +131,7 @@ def make_trainer(training_args, tokenized, tokenizer, labels, **model_and_callba
         processing_class=tokenizer,
         data_collator=DataCollatorWithPadding(tokenizer),
         compute_metrics=trainer_metrics(labels),
+        length_buckets=length_buckets,
         **model_and_callbacks,
     )
 
@@ -152,7 +175,13 @@ def train(
     )
 
     trainer = make_trainer(
-        training_args, tokenized, tokenizer, labels, model=model, callbacks=[interrupt := SaveOnInterrupt()]
+        training_args,
+        tokenized,
+        tokenizer,
+        labels,
+        length_buckets=data_args.length_buckets,
+        model=model,
+        callbacks=[interrupt := SaveOnInterrupt()],
     )
     train_result = trainer.train(resume_from_checkpoint=resume)
     if interrupt.interrupted:

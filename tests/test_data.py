@@ -2,15 +2,18 @@
 
 import logging
 from collections import Counter
+from itertools import pairwise
 
 import datasets
 import huggingface_hub.constants
 import pytest
+from transformers import TrainingArguments
 
-from seqclf_hf.arguments import DataArguments
-from seqclf_hf.build import train_tokenizer
-from seqclf_hf.data import load_data, tokenize
-from seqclf_hf.errors import DataError
+from seqclf_hf.arguments import DataArguments, ModelArguments
+from seqclf_hf.build import build_model, train_tokenizer
+from seqclf_hf.data import LengthBucketSampler, load_data, tokenize
+from seqclf_hf.errors import ConfigError, DataError
+from seqclf_hf.training import make_trainer
 
 
 def label_strings(split):
@@ -258,3 +261,65 @@ def test_tokenize_truncates_to_max_seq_length(csv_dataset, word_tokenizer):
     assert max(lengths) == 9 and min(lengths) < 9
     assert all(ids[-1] == word_tokenizer.sep_token_id for ids in tokenized["train"]["input_ids"])
     assert tokenized["train"]["label"] == data["train"]["label"]
+
+
+def batches_of(indices, batch_size):
+    return [indices[start : start + batch_size] for start in range(0, len(indices), batch_size)]
+
+
+def test_length_buckets_cover_every_example_once_in_length_sorted_batches():
+    lengths = [(7 * index) % 30 for index in range(30)]  # 0..29, shuffled
+    sampler = LengthBucketSampler(lengths, batch_size=4, seed=0)
+    indices = list(sampler)
+    assert sorted(indices) == list(range(30)) and len(sampler) == 30
+    batches = batches_of(indices, 4)
+    # 30 examples fit one group: the batches are the length-sorted order cut in fours, the short one last.
+    assert [len(batch) for batch in batches] == [4] * 7 + [2]
+    assert sorted(lengths[i] for i in batches[-1]) == [28, 29]
+    spans = sorted((min(lengths[i] for i in batch), max(lengths[i] for i in batch)) for batch in batches)
+    assert all(high - low == 3 for low, high in spans[:-1])
+    first_lengths = [min(lengths[i] for i in batch) for batch in batches[:-1]]
+    assert first_lengths != sorted(first_lengths), "the batches must not run from short to long"
+
+
+def test_length_buckets_draw_one_order_per_seed_and_epoch():
+    lengths = list(range(100))
+    sampler = LengthBucketSampler(lengths, batch_size=5, seed=3, batches_per_group=4)
+    first = list(sampler)
+    assert list(LengthBucketSampler(lengths, batch_size=5, seed=3, batches_per_group=4)) == first
+    sampler.set_epoch(1)
+    assert list(sampler) != first
+    # Groups of 4 batches: each batch comes from one group of 20 examples, sorted within it.
+    for batch in batches_of(first, 5):
+        assert [lengths[i] for i in batch] == sorted(lengths[i] for i in batch)
+
+
+def tiny_lstm(word_tokenizer):
+    return build_model(ModelArguments(model_family="lstm", embedding_dim=8, hidden_sizes=[8]), word_tokenizer, ["a"])
+
+
+def tokenized_splits(csv_dataset, word_tokenizer):
+    data = load_data(DataArguments(train_file=csv_dataset["train"], validation_file=csv_dataset["validation"]))
+    return tokenize(data, word_tokenizer, max_seq_length=64)
+
+
+def test_trainer_with_length_buckets_pads_each_batch_to_similar_lengths(csv_dataset, word_tokenizer, tmp_path):
+    tokenized = tokenized_splits(csv_dataset, word_tokenizer)
+    args = TrainingArguments(output_dir=str(tmp_path), per_device_train_batch_size=4, use_cpu=True, report_to="none")
+    model = tiny_lstm(word_tokenizer)
+    trainer = make_trainer(args, tokenized, word_tokenizer, ["a"], length_buckets=True, model=model)
+    batches = list(trainer.get_train_dataloader())
+    assert sum(len(batch["input_ids"]) for batch in batches) == len(tokenized["train"])
+    # The 48 questions fit one group: sorted by length, the batches' length ranges do not overlap.
+    spans = sorted((int(mask.sum(1).min()), int(mask.sum(1).max())) for mask in (b["attention_mask"] for b in batches))
+    assert all(previous[1] <= current[0] for previous, current in pairwise(spans))
+    assert len({low for low, _ in spans}) > 1
+
+
+def test_length_buckets_and_group_by_length_together_is_an_error(csv_dataset, word_tokenizer, tmp_path):
+    tokenized = tokenized_splits(csv_dataset, word_tokenizer)
+    args = TrainingArguments(
+        output_dir=str(tmp_path), train_sampling_strategy="group_by_length", use_cpu=True, report_to="none"
+    )
+    with pytest.raises(ConfigError, match="--length_buckets .* --train_sampling_strategy group_by_length"):
+        make_trainer(args, tokenized, word_tokenizer, ["a"], length_buckets=True, model=tiny_lstm(word_tokenizer))
