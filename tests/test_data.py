@@ -9,11 +9,12 @@ import huggingface_hub.constants
 import pytest
 from transformers import TrainingArguments
 
-from seqclf_hf.arguments import DataArguments, ModelArguments
+from seqclf_hf import training
+from seqclf_hf.arguments import DataArguments, ModelArguments, RunArguments
 from seqclf_hf.build import build_model, train_tokenizer
 from seqclf_hf.data import LengthBucketSampler, load_data, tokenize
 from seqclf_hf.errors import ConfigError, DataError
-from seqclf_hf.training import make_trainer
+from seqclf_hf.training import make_trainer, train
 
 
 def label_strings(split):
@@ -289,7 +290,7 @@ def test_length_buckets_draw_one_order_per_seed_and_epoch():
     assert list(LengthBucketSampler(lengths, batch_size=5, seed=3, batches_per_group=4)) == first
     sampler.set_epoch(1)
     assert list(sampler) != first
-    # Groups of 4 batches: each batch comes from one group of 20 examples, sorted within it.
+    # Groups of 4 batches: each batch is a slice of one group sorted by length.
     for batch in batches_of(first, 5):
         assert [lengths[i] for i in batch] == sorted(lengths[i] for i in batch)
 
@@ -323,3 +324,22 @@ def test_length_buckets_and_group_by_length_together_is_an_error(csv_dataset, wo
     )
     with pytest.raises(ConfigError, match="--length_buckets .* --train_sampling_strategy group_by_length"):
         make_trainer(args, tokenized, word_tokenizer, ["a"], length_buckets=True, model=tiny_lstm(word_tokenizer))
+
+
+def test_train_batches_by_length_buckets_when_asked(csv_dataset, tmp_path, monkeypatch):
+    samplers = []
+
+    class RecordedSampler(LengthBucketSampler):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            samplers.append(self)
+
+    monkeypatch.setattr(training, "LengthBucketSampler", RecordedSampler)
+    model_args = ModelArguments(model_family="lstm", train_tokenizer="word", embedding_dim=8, hidden_sizes=[8])
+    data_args = DataArguments(train_file=csv_dataset["train"], validation_file=csv_dataset["validation"])
+    args = TrainingArguments(tmp_path / "out", per_device_train_batch_size=4, use_cpu=True, report_to="none")
+    train(model_args, data_args, args, RunArguments())
+    assert samplers == []
+    data_args.length_buckets = True
+    metrics, _ = train(model_args, data_args, args, RunArguments(overwrite_output_dir=True))
+    assert len(samplers) == 1 and samplers[0].batch_size == 4 and len(samplers[0]) == metrics["train_samples"]
