@@ -295,8 +295,12 @@ def test_length_buckets_draw_one_order_per_seed_and_epoch():
         assert [lengths[i] for i in batch] == sorted(lengths[i] for i in batch)
 
 
+def tiny_lstm_args():
+    return ModelArguments(model_family="lstm", train_tokenizer="word", embedding_dim=8, hidden_sizes=[8])
+
+
 def tiny_lstm(word_tokenizer):
-    return build_model(ModelArguments(model_family="lstm", embedding_dim=8, hidden_sizes=[8]), word_tokenizer, ["a"])
+    return build_model(tiny_lstm_args(), word_tokenizer, ["a"])
 
 
 def tokenized_splits(csv_dataset, word_tokenizer):
@@ -335,7 +339,7 @@ def test_train_batches_by_length_buckets_when_asked(csv_dataset, tmp_path, monke
             samplers.append(self)
 
     monkeypatch.setattr(training, "LengthBucketSampler", RecordedSampler)
-    model_args = ModelArguments(model_family="lstm", train_tokenizer="word", embedding_dim=8, hidden_sizes=[8])
+    model_args = tiny_lstm_args()
     data_args = DataArguments(train_file=csv_dataset["train"], validation_file=csv_dataset["validation"])
     args = TrainingArguments(tmp_path / "out", per_device_train_batch_size=4, use_cpu=True, report_to="none")
     train(model_args, data_args, args, RunArguments())
