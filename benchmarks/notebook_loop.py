@@ -2,7 +2,7 @@
 
     python benchmarks/notebook_loop.py --train_file ../shared/data/trec/train_5500.label --seed 42 --json out.json
 
-As their BaseTrainer did: every question padded to the longest in the dataset, a plain BiLSTM reading the padding
+As their BaseTrainer did: every question padded to the longest of its split, a plain BiLSTM reading the padding
 (final hidden states of both directions), Adam, a Python loop over batches, the dev split scored after each epoch and
 the best epoch kept. Same data, split, word tokenizer, sizes, epochs and learning rate as recipes/configs/lstm.yaml,
 so the difference in samples/s is the recipe's (per-batch padding, the recipe's model, the Trainer), not the task's.

@@ -81,7 +81,8 @@ def load_hub_dataset(args: DataArguments) -> DatasetDict:
         return datasets.load_dataset(name, args.dataset_config_name)
     except (ConnectionError, OSError, ValueError) as error:
         raise DataError(
-            f"Could not load dataset {name!r} from the Hugging Face Hub ({type(error).__name__}: {error}). "
+            f"Could not load dataset {name!r} (--dataset_name) from the Hugging Face Hub "
+            f"({type(error).__name__}: {error}). "
             "Offline, or to use your own data, pass --train_file (and optionally --validation_file / --test_file), "
             "e.g. --train_file train_5500.label, or --dataset_name sample for the shipped demo questions."
         ) from error

@@ -226,7 +226,7 @@ def test_hub_unreachable_says_to_pass_train_file(monkeypatch):
     monkeypatch.setattr(datasets.config, "HF_HUB_OFFLINE", True)
     with pytest.raises(DataError, match="--train_file") as error:
         load_data(DataArguments())
-    assert "CogComp/trec" in str(error.value)
+    assert "'CogComp/trec' (--dataset_name)" in str(error.value)
 
 
 def test_sample_dataset_ships_with_the_package(trec_labels):
