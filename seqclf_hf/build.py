@@ -3,14 +3,14 @@
 import logging
 from pathlib import Path
 
-from huggingface_hub.errors import StrictDataclassError
 from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, processors, trainers
 from transformers import AutoModel, AutoModelForSequenceClassification, AutoTokenizer, PreTrainedTokenizerFast
 
-from .arguments import ARCHITECTURE_FIELDS, ModelArguments
+from .arguments import ModelArguments
 from .embeddings import TokenVectors, copy_into, from_encoder, from_text_file, report, vocabulary, words_in_text_file
 from .errors import ModelSetupError
 from .models import CUSTOM_FAMILIES, PRETRAINED_FAMILY
+from .validation import check_architecture, check_embedding_options, check_tokenizer_options
 
 logger = logging.getLogger(__name__)
 
@@ -94,11 +94,6 @@ def add_words(tokenizer: Tokenizer, words, vocab_size: int) -> None:
 
 def words_with_vectors(args: ModelArguments) -> list[str]:
     """The words --pretrained_embeddings has a vector for: a vector file's words, or an encoder's vocabulary."""
-    if not args.pretrained_embeddings or args.train_tokenizer != "word":
-        raise ModelSetupError(
-            "--extend_vocabulary adds the words of --pretrained_embeddings to a word tokenizer learnt from the "
-            "training split: it needs --pretrained_embeddings and --train_tokenizer word."
-        )
     source = args.pretrained_embeddings
     if Path(source).is_file():
         return words_in_text_file(Path(source))
@@ -106,18 +101,10 @@ def words_with_vectors(args: ModelArguments) -> list[str]:
 
 
 def build_tokenizer(args: ModelArguments, train_texts: list[str]):
+    check_tokenizer_options(args)
     if args.model_family == PRETRAINED_FAMILY:
-        if args.tokenizer_name or args.train_tokenizer != "none" or args.extend_vocabulary:
-            raise ModelSetupError(
-                "bert uses its encoder's own tokenizer: drop --tokenizer_name, --train_tokenizer, --extend_vocabulary."
-            )
         return load_pretrained(
             AutoTokenizer, args.model_name_or_path or DEFAULT_PRETRAINED, "tokenizer of --model_name_or_path"
-        )
-    if args.tokenizer_name and args.train_tokenizer != "none":
-        raise ModelSetupError(
-            "Give --tokenizer_name or --train_tokenizer, not both (--train_tokenizer none with --tokenizer_name "
-            "uses that tokenizer in a recipe that trains one)."
         )
     extra_words = words_with_vectors(args) if args.extend_vocabulary else ()
     if args.train_tokenizer != "none":
@@ -138,13 +125,11 @@ def build_tokenizer(args: ModelArguments, train_texts: list[str]):
 
 def build_model(args: ModelArguments, tokenizer, labels: list[str]):
     """A fresh model of `args.model_family` for these labels (bert: the pretrained encoder with a new head)."""
+    check_embedding_options(args)
+    check_architecture(args)
     id2label = dict(enumerate(labels))
     label2id = {label: i for i, label in id2label.items()}
-    overrides = args.architecture_overrides()
     if args.model_family == PRETRAINED_FAMILY:
-        if overrides or args.pretrained_embeddings or args.embedding_mode != "scratch":
-            given = sorted(overrides) + ["pretrained_embeddings / embedding_mode"] * bool(args.pretrained_embeddings)
-            raise ModelSetupError(f"{given} only apply to non-pretrained families; drop them for bert.")
         return load_pretrained(
             AutoModelForSequenceClassification,
             args.model_name_or_path or DEFAULT_PRETRAINED,
@@ -153,37 +138,26 @@ def build_model(args: ModelArguments, tokenizer, labels: list[str]):
             id2label=id2label,
             label2id=label2id,
         )
-    if args.model_name_or_path:
-        raise ModelSetupError(
-            f"--model_name_or_path is for the pretrained family (bert); {args.model_family} is trained from scratch."
-        )
     config_class, model_class, implied = CUSTOM_FAMILIES[args.model_family]
-    config_fields = set(config_class.__dataclass_fields__)
-    unused = [name for name in overrides if name not in config_fields]
-    if unused:
-        usable = sorted(name for name in ARCHITECTURE_FIELDS if name in config_fields)
-        raise ModelSetupError(f"{unused} do not apply to {args.model_family}; its options are {usable}.")
+    overrides = args.architecture_overrides()
     token_vectors = pretrained_token_vectors(args, tokenizer)
     if token_vectors is not None:
         # The embedding width is the vectors' size: the transformer's embeddings are its hidden size.
-        width = "embedding_dim" if "embedding_dim" in config_fields else "hidden_size"
+        width = "embedding_dim" if "embedding_dim" in config_class.architecture_fields else "hidden_size"
         if overrides.get(width, token_vectors.dim) != token_vectors.dim:
             raise ModelSetupError(
                 f"{width} {overrides[width]} differs from the {token_vectors.dim}-dimensional vectors of "
                 f"{args.pretrained_embeddings}: pass --{width} {token_vectors.dim}."
             )
         overrides[width] = token_vectors.dim
-    try:
-        config = config_class(
-            vocab_size=len(tokenizer),
-            pad_token_id=tokenizer.pad_token_id,
-            id2label=id2label,
-            label2id=label2id,
-            **implied,
-            **overrides,
-        )
-    except StrictDataclassError as error:  # the config's own checks: negative sizes, heads not dividing, ...
-        raise ModelSetupError(f"Invalid {args.model_family} options: {error}") from error
+    config = config_class(
+        vocab_size=len(tokenizer),
+        pad_token_id=tokenizer.pad_token_id,
+        id2label=id2label,
+        label2id=label2id,
+        **implied,
+        **overrides,
+    )
     model = model_class(config)
     if token_vectors is not None:
         copy_into(model.get_input_embeddings(), token_vectors, freeze=args.embedding_mode == "init-only")
@@ -193,16 +167,7 @@ def build_model(args: ModelArguments, tokenizer, labels: list[str]):
 def pretrained_token_vectors(args: ModelArguments, tokenizer) -> TokenVectors | None:
     """The vectors --pretrained_embeddings gives each of our tokens, or None when training embeddings from scratch."""
     if args.embedding_mode == "scratch":
-        if args.pretrained_embeddings:
-            raise ModelSetupError(
-                "--pretrained_embeddings needs --embedding_mode init-only (frozen) or init-fine-tune (trained on)."
-            )
         return None
-    if not args.pretrained_embeddings:
-        raise ModelSetupError(
-            f"--embedding_mode {args.embedding_mode} needs --pretrained_embeddings: an encoder (Hub id or folder) "
-            "or a GloVe/word2vec text file."
-        )
     source, tokens = args.pretrained_embeddings, vocabulary(tokenizer)
     if Path(source).is_file():
         token_vectors = from_text_file(Path(source), tokens)

@@ -14,6 +14,7 @@ from torch.utils.data import Sampler
 
 from .arguments import DataArguments
 from .errors import DataError
+from .validation import check_data_sources
 
 logger = logging.getLogger(__name__)
 
@@ -90,12 +91,9 @@ def load_hub_dataset(args: DataArguments) -> DatasetDict:
 
 def load_raw_splits(args: DataArguments) -> tuple[DatasetDict, dict[str, str]]:
     """Every split the source has, and where each came from (for error messages)."""
+    check_data_sources(args)
     given_files = {split: getattr(args, attr) for split, attr in SPLIT_FILES.items() if getattr(args, attr)}
-    if given_files and args.dataset_name:
-        raise DataError("Give either --dataset_name or --train_file/--validation_file/--test_file, not both.")
     if given_files:
-        if "train" not in given_files:
-            raise DataError("--validation_file/--test_file need a --train_file as well.")
         splits = {split: read_local_file(path, args.label_granularity) for split, path in given_files.items()}
         return DatasetDict(splits), given_files
     if args.dataset_name == SAMPLE_DATASET:
@@ -176,8 +174,6 @@ def make_splits(dataset: DatasetDict, args: DataArguments) -> DatasetDict:
         train, validation = carve_split(rest, 1 / 9, seed)
         return DatasetDict(train=train, validation=validation, test=test)
     if "validation" not in dataset:
-        if not 0 < args.validation_split_percentage < 100:
-            raise DataError("--validation_split_percentage must be between 1 and 99.")
         train, validation = carve_split(dataset["train"], args.validation_split_percentage / 100, seed)
         dataset = DatasetDict({**dataset, "train": train, "validation": validation})
     return dataset

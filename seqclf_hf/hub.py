@@ -7,10 +7,9 @@ from pathlib import Path
 
 from huggingface_hub import EvalResult, HfApi, ModelCard, ModelCardData
 from peft.utils import CONFIG_NAME as ADAPTER_CONFIG
-from transformers import AutoConfig
 
-from .arguments import ARCHITECTURE_FIELDS
-from .errors import ConfigError
+from .errors import ConfigError, UserInputError
+from .inference import is_adapter, load_config
 
 RUN_ARGS_FILE = "run_args.json"
 METRICS_FILE = "metrics.json"
@@ -18,17 +17,8 @@ TEMPLATE = Path(__file__).parent / "templates" / "model_card.md"
 # Never pushed: checkpoints, pickles (training_args.bin, optimizer state) and hidden files.
 EXCLUDED = ("checkpoint-*", "*.bin", "*.pt", "*.pth", "*.pkl", "*.pickle", ".*", "runs")
 SPLITS = (("train", "train"), ("eval", "validation"), ("test", "test"))
-DESCRIPTIONS = {
-    "seqclf_manual_rnn": "The hand-written RNN of the course notebooks: explicit matrices U, W, V, "
-    "h_t = tanh(x_t U + h_{{t-1}} W + b), logits = h_T V + c, a loop over time.",
-    "seqclf_rnn": "A recurrent classifier ({cell_type}, {directions}, layers of sizes {hidden_sizes}) with "
-    "{pooling} pooling over the states of real tokens.",
-    "seqclf_cnn": "TextCNN (Kim, 2014): parallel convolutions of widths {kernel_sizes}, max-pooled over real tokens.",
-    "seqclf_transformer": "A small Transformer encoder trained from scratch: {num_layers} pre-norm layers, "
-    "{num_heads} heads, hidden size {hidden_size}, mean-pooled over real tokens.",
-}
-# The family's architecture options, and a pretrained encoder's size.
-HYPERPARAMETERS = ("cell_type", "vocab_size", *ARCHITECTURE_FIELDS, "num_hidden_layers", "num_attention_heads")
+# A pretrained encoder's size; a custom family's hyperparameters are its configuration's architecture_fields.
+ENCODER_HYPERPARAMETERS = ("vocab_size", "hidden_size", "num_hidden_layers", "num_attention_heads")
 TRAINING_SETTINGS = (
     "num_train_epochs",
     "max_steps",
@@ -42,8 +32,8 @@ TRAINING_SETTINGS = (
 )
 
 
-class PushError(ConfigError):
-    """A push that could not happen; the output_dir is untouched."""
+class PushError(UserInputError):
+    """A push that could not happen (network, login, Hub); the output_dir is untouched."""
 
 
 def read_json(path: Path) -> dict:
@@ -52,20 +42,19 @@ def read_json(path: Path) -> dict:
     return json.loads(path.read_text())
 
 
-def model_config(output_dir: Path) -> dict:
-    """config.json of a whole model; for a peft adapter (which has none), its base model's."""
-    if not (output_dir / ADAPTER_CONFIG).is_file():
-        return read_json(output_dir / "config.json")
-    base = read_json(output_dir / ADAPTER_CONFIG)["base_model_name_or_path"]
-    return AutoConfig.from_pretrained(base).to_dict()
+def describe_model(config) -> str:
+    if hasattr(config, "describe"):
+        return config.describe()
+    return f"A pretrained `{config.model_type}` encoder fine-tuned for sequence classification."
 
 
-def describe_model(config: dict) -> str:
-    template = DESCRIPTIONS.get(config["model_type"])
-    if template is None:
-        return f"A pretrained `{config['model_type']}` encoder fine-tuned for sequence classification."
-    directions = "bidirectional" if config.get("bidirectional") else "unidirectional"
-    return template.format(directions=directions, **config)
+def hyperparameters(config) -> list[tuple[str, object]]:
+    names = (
+        ("cell_type", "vocab_size", *config.architecture_fields)
+        if hasattr(config, "describe")
+        else ENCODER_HYPERPARAMETERS
+    )
+    return [(name, getattr(config, name)) for name in names if getattr(config, name, None) is not None]
 
 
 def describe_data(data_args: dict) -> str:
@@ -109,14 +98,15 @@ def eval_results(metrics: dict, dataset_id: str, dataset_name: str) -> list[Eval
 def build_model_card(output_dir: str | Path, repo_id: str | None = None) -> ModelCard:
     """The card for an output_dir, from its config.json, metrics.json and run_args.json."""
     output_dir = Path(output_dir)
-    config = model_config(output_dir)
+    read_json(output_dir / (ADAPTER_CONFIG if is_adapter(output_dir) else "config.json"))  # a run's folder?
+    config = load_config(output_dir)
     adapter = (output_dir / ADAPTER_CONFIG).is_file()
     metrics = read_json(output_dir / METRICS_FILE)
     run_args = read_json(output_dir / RUN_ARGS_FILE)
     model_args, data_args, training_args = run_args["model"], run_args["data"], run_args["training"]
     repo_id = repo_id or training_args.get("hub_model_id") or output_dir.resolve().name
     dataset_id = data_args.get("dataset_name") or ("custom" if data_args.get("train_file") else "CogComp/trec")
-    custom_code = "auto_map" in config
+    custom_code = hasattr(config, "describe")
     card_data = ModelCardData(
         model_name=repo_id.split("/")[-1],
         library_name="peft" if adapter else "transformers",
@@ -155,7 +145,7 @@ def build_model_card(output_dir: str | Path, repo_id: str | None = None) -> Mode
         repo_id=repo_id,
         description=describe_model(config),
         labels=metrics["labels"],
-        hyperparameters=[(name, config[name]) for name in HYPERPARAMETERS if config.get(name) is not None],
+        hyperparameters=hyperparameters(config),
         parameters=metrics["parameters"],
         trainable_parameters=metrics["trainable_parameters"],
         data_description=describe_data(data_args),

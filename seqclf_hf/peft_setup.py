@@ -6,9 +6,9 @@ everything but `classifier` and stays an ordinary model, saved whole.
 
 An adapter output_dir holds, besides the adapter and the tokenizer:
 - `labels.json`: the label names in id order, which the base model's own config does not have: without them it
-  loads with a head of the wrong size. `load_peft_model` passes them to `AutoPeftModelForSequenceClassification`.
+  loads with a head of the wrong size. `seqclf_hf.inference.load_model` passes them to peft.
 - `base/` (families trained from scratch): the frozen random weights the adapter was trained on, saved nowhere else;
-  adapter_config.json's base_model_name_or_path points at it (an absolute path).
+  adapter_config.json's base_model_name_or_path is `base`, a path relative to the adapter folder.
 - `merged/` (`--merge_lora true`): the LoRA update merged into the weights, a plain transformers model.
 """
 
@@ -17,7 +17,6 @@ import json
 from pathlib import Path
 
 from peft import (
-    AutoPeftModelForSequenceClassification,
     LoraConfig,
     PeftModel,
     PrefixTuningConfig,
@@ -25,19 +24,18 @@ from peft import (
     TaskType,
     get_peft_model,
 )
-from peft.utils import CONFIG_NAME as ADAPTER_CONFIG
 from torch import nn
-from transformers import AutoModelForSequenceClassification, pipeline
 from transformers.pytorch_utils import Conv1D
 
 from .arguments import PeftArguments
-from .errors import ConfigError, ModelSetupError
+from .errors import ModelSetupError
+from .inference import ADAPTER_CONFIG, LABELS_FILE
 from .models import PRETRAINED_FAMILY
+from .validation import check_peft
 
 # The layer types peft's LoRA wraps that these models use (Conv1D: GPT-2-style pretrained encoders).
 LORA_LAYERS = (nn.Linear, nn.Embedding, nn.Conv1d, Conv1D)
 HEAD = "classifier"
-LABELS_FILE = "labels.json"
 BASE_DIR = "base"
 MERGED_DIR = "merged"
 
@@ -80,8 +78,7 @@ def check_lora_targets(model: nn.Module, targets: list[str], family: str) -> Non
 
 def apply_peft(model, peft_args: PeftArguments, family: str):
     """The model ready for training as `peft_args` asks: unchanged, head-only, or wrapped in a peft adapter."""
-    if peft_args.merge_lora and peft_args.peft != "lora":
-        raise ConfigError(f"--merge_lora true merges a LoRA adapter; it does not apply to --peft {peft_args.peft}.")
+    check_peft(peft_args, family)
     if peft_args.peft == "none":
         return model
     if peft_args.peft == "head":
@@ -103,12 +100,6 @@ def apply_peft(model, peft_args: PeftArguments, family: str):
             target_modules=targets,
         )
     else:
-        if family != PRETRAINED_FAMILY:
-            # Prefix tuning feeds attention past_key_values and prompt tuning inputs_embeds; only bert takes them.
-            raise ModelSetupError(
-                f"--peft {peft_args.peft} needs a pretrained encoder (--model_family bert); for {family} use "
-                "--peft lora or --peft head."
-            )
         config_class = PrefixTuningConfig if peft_args.peft == "prefix" else PromptTuningConfig
         config = config_class(task_type=TaskType.SEQ_CLS, num_virtual_tokens=peft_args.num_virtual_tokens)
     return get_peft_model(model, config)
@@ -122,33 +113,15 @@ def save_peft_outputs(model, tokenizer, output_dir: str, merge_lora: bool) -> No
     id2label = model.get_base_model().config.id2label
     labels = [id2label[i] for i in range(len(id2label))]
     (output_dir / LABELS_FILE).write_text(json.dumps(labels, indent=2) + "\n")
-    peft_config = model.peft_config[model.active_adapter]
-    if not peft_config.base_model_name_or_path:  # trained from scratch: the base exists only in memory
+    if not model.peft_config[model.active_adapter].base_model_name_or_path:  # from scratch: the base is only in memory
         base_dir = output_dir / BASE_DIR
         copy.deepcopy(model).unload().save_pretrained(base_dir)
-        tokenizer.save_pretrained(base_dir)  # pipeline(model=output_dir) takes the tokenizer from the base's folder
-        peft_config.base_model_name_or_path = str(base_dir.resolve())
-        model.save_pretrained(output_dir)  # again, for adapter_config.json to name the base
+        tokenizer.save_pretrained(base_dir)
+        # Relative to the adapter folder, so the folder can move or be pushed; seqclf_hf.inference resolves it.
+        adapter_config = json.loads((output_dir / ADAPTER_CONFIG).read_text())
+        adapter_config["base_model_name_or_path"] = BASE_DIR
+        (output_dir / ADAPTER_CONFIG).write_text(json.dumps(adapter_config, indent=2, sort_keys=True) + "\n")
     if merge_lora:
         merged_dir = output_dir / MERGED_DIR
         copy.deepcopy(model).merge_and_unload().save_pretrained(merged_dir)
         tokenizer.save_pretrained(merged_dir)
-
-
-def load_peft_model(output_dir: str):
-    """The adapter in output_dir on its base model, with the trained labels."""
-    id2label = dict(enumerate(json.loads((Path(output_dir) / LABELS_FILE).read_text())))
-    label2id = {label: i for i, label in id2label.items()}
-    base_dir = Path(output_dir) / BASE_DIR
-    if base_dir.is_dir():  # a custom family's base, next to the adapter: found here even after the folder moved
-        base = AutoModelForSequenceClassification.from_pretrained(base_dir, id2label=id2label, label2id=label2id)
-        return PeftModel.from_pretrained(base, output_dir)
-    return AutoPeftModelForSequenceClassification.from_pretrained(output_dir, id2label=id2label, label2id=label2id)
-
-
-def classification_pipeline(output_dir: str):
-    """pipeline("text-classification") for what a run saved: a whole model, or an adapter with its base."""
-    if not (Path(output_dir) / ADAPTER_CONFIG).is_file():
-        return pipeline("text-classification", model=str(output_dir))
-    # pipeline(model=path) loads LoRA adapters only, not prefix or prompt tuning, and not the labels.
-    return pipeline("text-classification", model=load_peft_model(output_dir), tokenizer=str(output_dir))

@@ -1,8 +1,10 @@
-"""Guards that keep a run from losing work: output_dir checks before training, a checkpoint on Ctrl-C."""
+"""Guards that keep a run from losing work: output_dir checks, write beside then swap, a checkpoint on Ctrl-C."""
 
 import logging
+import os
 import shutil
 import signal
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch
@@ -15,6 +17,8 @@ logger = logging.getLogger(__name__)
 
 # weights + Adam's two moments in each checkpoint, and the final model besides.
 CHECKPOINT_BYTES_PER_PARAMETER = 3 * 4
+INCOMPLETE_SUFFIX = ".incomplete"  # a replacing run writes here, beside the run it replaces
+REPLACED_SUFFIX = ".replaced"  # the replaced run, for the moment between the two renames
 
 
 def resolve_resume(training_args: TrainingArguments) -> str | None:
@@ -26,30 +30,87 @@ def resolve_resume(training_args: TrainingArguments) -> str | None:
     return get_last_checkpoint(str(output_dir)) if output_dir.is_dir() else None
 
 
-def prepare_output_dir(training_args: TrainingArguments, overwrite: bool) -> str | None:
-    """Refuse to overwrite an earlier run by accident, and fail now if output_dir cannot be written.
+@dataclass
+class OutputPlan:
+    """Where a run writes (`work_dir`) and where its result must end up (`output_dir`).
 
-    Returns the checkpoint to resume from, if any.
+    A run that replaces an earlier one (--overwrite_output_dir) writes beside it, in `<output_dir>.incomplete`, and
+    only a finished run takes the earlier one's place: a run that fails or is stopped leaves the earlier one as it was.
     """
+
+    output_dir: Path
+    work_dir: Path
+    resume: str | None
+    created: bool = False
+
+    @property
+    def replaces(self) -> bool:
+        return self.work_dir != self.output_dir
+
+
+def holds_files(path: Path) -> bool:
+    return path.is_dir() and any(path.iterdir())
+
+
+def plan_output_dir(training_args: TrainingArguments, overwrite: bool) -> OutputPlan:
+    """Refuse to overwrite an earlier run by accident, and refuse a folder that cannot be written; touch nothing."""
     output_dir = Path(training_args.output_dir)
+    incomplete = output_dir.with_name(output_dir.name + INCOMPLETE_SUFFIX)
+    if training_args.resume_from_checkpoint == "auto" and incomplete.is_dir() and get_last_checkpoint(incomplete):
+        # A replacing run was stopped: it goes on beside the earlier run, which it still has to replace.
+        return OutputPlan(output_dir, incomplete, get_last_checkpoint(str(incomplete)))
     resume = resolve_resume(training_args)
-    if output_dir.is_dir() and any(output_dir.iterdir()) and not (resume or overwrite):
+    if holds_files(output_dir) and not (resume or overwrite):
         raise ConfigError(
             f"output_dir {str(output_dir)!r} already holds a run. Pass --resume_from_checkpoint auto to continue it, "
             "--overwrite_output_dir true to replace it, or another --output_dir."
         )
-    if overwrite and not resume and output_dir.is_dir():
-        shutil.rmtree(output_dir)
+    replaces = overwrite and not resume and holds_files(output_dir)
+    work_dir = incomplete if replaces else output_dir
+    check_writable(output_dir)
+    return OutputPlan(output_dir, work_dir, resume)
+
+
+def check_writable(output_dir: Path) -> None:
+    """The folder, or the nearest of its parents that exists, must be a folder this process can write into."""
+    existing = next(path for path in (output_dir, *output_dir.absolute().parents) if path.exists())
+    if not existing.is_dir() or not os.access(existing, os.W_OK | os.X_OK):
+        raise ConfigError(
+            f"Cannot write to output_dir {str(output_dir)!r} ({existing} is not a writable folder). Choose a "
+            "writable folder."
+        )
+
+
+def open_output_dir(plan: OutputPlan) -> None:
+    """Create the folder the run writes to, once the options, data and model have passed every check."""
+    if plan.replaces and not plan.resume and plan.work_dir.exists():
+        logger.warning("Removing %s, left by an earlier replacing run that did not finish.", plan.work_dir)
+        shutil.rmtree(plan.work_dir)
+    plan.created = not plan.work_dir.exists()
     try:
-        output_dir.mkdir(parents=True, exist_ok=True)
-        probe = output_dir / ".write_test"
-        probe.write_text("ok")
-        probe.unlink()
+        plan.work_dir.mkdir(parents=True, exist_ok=True)
     except OSError as error:
         raise ConfigError(
-            f"Cannot write to output_dir {str(output_dir)!r} ({error}). Choose a writable folder."
+            f"Cannot write to output_dir {str(plan.output_dir)!r} ({error}). Choose a writable folder."
         ) from error
-    return resume
+
+
+def discard_if_empty(plan: OutputPlan) -> None:
+    """After a failed run: remove the folder it created if it holds nothing, so a typo leaves no trace."""
+    if plan.created and plan.work_dir.is_dir() and not any(plan.work_dir.iterdir()):
+        plan.work_dir.rmdir()
+
+
+def publish(plan: OutputPlan) -> None:
+    """Put a finished replacing run in the place of the earlier one, which goes only once the new one is whole."""
+    if not plan.replaces:
+        return
+    previous = plan.output_dir.with_name(plan.output_dir.name + REPLACED_SUFFIX)
+    if previous.exists():
+        shutil.rmtree(previous)
+    plan.output_dir.rename(previous)
+    plan.work_dir.rename(plan.output_dir)
+    shutil.rmtree(previous)
 
 
 def check_disk_space(training_args: TrainingArguments, model: torch.nn.Module) -> None:
@@ -64,11 +125,6 @@ def check_disk_space(training_args: TrainingArguments, model: torch.nn.Module) -
             f"model need about {needed / 2**20:.0f} MiB. Free some space, choose another --output_dir, or lower "
             "--save_total_limit."
         )
-
-
-def check_mixed_precision(training_args: TrainingArguments) -> None:
-    if training_args.fp16 and not torch.cuda.is_available():
-        raise ConfigError("--fp16 needs a CUDA GPU and none is visible. Drop --fp16 to train in float32 on the CPU.")
 
 
 class SaveOnInterrupt(TrainerCallback):

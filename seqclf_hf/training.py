@@ -11,12 +11,21 @@ from transformers import DataCollatorWithPadding, Trainer, TrainingArguments, se
 from .arguments import DataArguments, ModelArguments, PeftArguments, RunArguments
 from .build import build_model, build_tokenizer
 from .data import LengthBucketSampler, load_data, tokenize
-from .errors import ConfigError
-from .hub import METRICS_FILE, RUN_ARGS_FILE, check_push_settings, push_output_dir, write_model_card
+from .hub import METRICS_FILE, RUN_ARGS_FILE, push_output_dir, write_model_card
+from .inference import classification_pipeline
 from .metrics import ClassificationReport, trainer_metrics
-from .peft_setup import apply_peft, classification_pipeline, save_peft_outputs
+from .peft_setup import apply_peft, save_peft_outputs
 from .plots import plot_confusion_matrix, plot_training_curve
-from .safety import SaveOnInterrupt, check_disk_space, check_mixed_precision, prepare_output_dir
+from .safety import (
+    OutputPlan,
+    SaveOnInterrupt,
+    check_disk_space,
+    discard_if_empty,
+    open_output_dir,
+    plan_output_dir,
+    publish,
+)
+from .validation import check_sampling, validate_options
 
 logger = logging.getLogger(__name__)
 
@@ -63,16 +72,6 @@ def write_outputs(output_dir: Path, metrics: dict, log_history: list[dict], labe
             )
 
 
-def check_kernels_fit(config, max_seq_length: int) -> None:
-    """A convolution wider than the longest input would only ever see padding at its edges."""
-    kernel_sizes = getattr(config, "kernel_sizes", None)
-    if kernel_sizes and max(kernel_sizes) > max_seq_length:
-        raise ConfigError(
-            f"kernel_sizes {list(kernel_sizes)} has a kernel wider than --max_seq_length {max_seq_length}; "
-            "use smaller kernels or a larger --max_seq_length."
-        )
-
-
 def batch_settings(training_args: TrainingArguments) -> dict:
     """What one optimizer step sees, the same way whatever the number of processes, so runs compare."""
     return {
@@ -103,12 +102,8 @@ class RecipeTrainer(Trainer):
 
     def __init__(self, *args, length_buckets: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
+        check_sampling(length_buckets, self.args)
         self.length_buckets = length_buckets
-        if length_buckets and self.args.train_sampling_strategy != "random":
-            raise ConfigError(
-                f"--length_buckets orders the batches itself; it cannot be combined with --train_sampling_strategy "
-                f"{self.args.train_sampling_strategy}. Drop one of the two."
-            )
 
     def _get_train_sampler(self, train_dataset=None):
         if not self.length_buckets:
@@ -149,37 +144,53 @@ def train(
 ):
     """Train, keep the best checkpoint by validation metric, evaluate every split, write everything to output_dir.
 
-    Everything that can be checked is checked before training starts. Returns the metrics written to metrics.json
-    and the untokenized splits.
+    Every option is checked, and the data, tokenizer and model are built, before output_dir is touched; a run that
+    replaces an earlier one writes beside it and takes its place only when finished. Returns the metrics written to
+    metrics.json and the untokenized splits.
     """
     run_args, peft_args = run_args or RunArguments(), peft_args or PeftArguments()
-    check_mixed_precision(training_args)
-    check_push_settings(training_args)
-    with training_args.main_process_first(desc="checking output_dir"):  # one process creates it, the others see it
-        resume = prepare_output_dir(training_args, run_args.overwrite_output_dir)
+    validate_options(model_args, data_args, training_args, run_args, peft_args)
+    plan = plan_output_dir(training_args, run_args.overwrite_output_dir)
     set_seed(training_args.seed)
     raw, labels, tokenizer, tokenized = prepare_data(model_args, data_args, training_args)
     model = apply_peft(build_model(model_args, tokenizer, labels), peft_args, model_args.model_family)
-    check_disk_space(training_args, model)
-    check_kernels_fit(model.config, data_args.max_seq_length)
     trainable, total = count_parameters(model)
     logger.info(
         "%s (peft: %s): %d of %d parameters trainable (%.2f%%); labels %s",
         *(model_args.model_family, peft_args.peft, trainable, total, 100 * trainable / total, labels),
     )
+    work_args = dataclasses.replace(training_args, output_dir=str(plan.work_dir))
+    with work_args.main_process_first(desc="creating output_dir"):  # one process creates it, the others see it
+        if work_args.process_index == 0:
+            open_output_dir(plan)
+    try:
+        check_disk_space(work_args, model)
+        trainer, metrics = fit(work_args, tokenized, tokenizer, labels, model, data_args.length_buckets, plan.resume)
+    except BaseException:
+        discard_if_empty(plan)
+        raise
+    metrics.update({"labels": labels, "trainable_parameters": trainable, "parameters": total})
+    metrics.update(score_splits(trainer, tokenized, labels, run_args.max_train_eval_samples))
+    if trainer.is_world_process_zero():
+        arguments = run_arguments(model_args, data_args, training_args, peft_args)
+        save_run(trainer, tokenizer, metrics, arguments, peft_args.merge_lora, plan)
+    return metrics, raw
+
+
+def fit(training_args, tokenized, tokenizer, labels, model, length_buckets: bool, resume: str | None):
+    """Train (from `resume` when given) and save the best model; returns the trainer and the training metrics."""
     batch = batch_settings(training_args)
     logger.info(
         "Effective batch %(effective_batch_size)d = %(per_device_train_batch_size)d per device x %(world_size)d "
         "process(es) x %(gradient_accumulation_steps)d accumulation step(s); learning rate %(learning_rate)g",
         batch,
     )
-
     trainer = make_trainer(
         training_args,
         tokenized,
         tokenizer,
         labels,
-        length_buckets=data_args.length_buckets,
+        length_buckets=length_buckets,
         model=model,
         callbacks=[interrupt := SaveOnInterrupt()],
     )
@@ -190,38 +201,51 @@ def train(
             "Continue with --resume_from_checkpoint auto."
         )
     trainer.save_model()  # the best checkpoint (load_best_model_at_end), its tokenizer and, for custom families, code
-
-    metrics = {
+    return trainer, {
         **train_result.metrics,
         **batch,
         "global_step": trainer.state.global_step,
-        "labels": labels,
-        "trainable_parameters": trainable,
-        "parameters": total,
         # Linux reports kilobytes: the most resident memory this process has held, data and model included.
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     }
+
+
+def score_splits(trainer: Trainer, tokenized, labels: list[str], max_train_eval_samples: int) -> dict:
+    """Metrics of every split; the train split on a random sample of at most `max_train_eval_samples` (0: skipped),
+    since scoring all of it again can take longer than training did."""
+    metrics = {}
     for split, prefix in SPLIT_PREFIXES.items():
-        if split in tokenized:
-            split_metrics = evaluate_split(trainer, tokenized[split], prefix, labels)
-            split_metrics[f"{prefix}_samples"] = len(tokenized[split])
-            # train_loss / train_runtime from training itself stay; the train split adds its accuracy and report.
-            metrics.update({key: value for key, value in split_metrics.items() if key not in metrics})
-    if trainer.is_world_process_zero():
-        arguments = run_arguments(model_args, data_args, training_args, peft_args)
-        save_run(trainer, tokenizer, metrics, arguments, peft_args.merge_lora)
-    return metrics, raw
+        if split not in tokenized:
+            continue
+        dataset = tokenized[split]
+        metrics[f"{prefix}_samples"] = len(dataset)
+        if split == "train":
+            if max_train_eval_samples == 0:
+                continue
+            if max_train_eval_samples < len(dataset):
+                dataset = dataset.shuffle(seed=trainer.args.seed).select(range(max_train_eval_samples))
+                logger.info(
+                    "Scoring the train split on a random %d of its %d examples (--max_train_eval_samples).",
+                    *(len(dataset), metrics["train_samples"]),
+                )
+            metrics["train_scored_samples"] = len(dataset)
+        split_metrics = evaluate_split(trainer, dataset, prefix, labels)
+        # train_loss / train_runtime from training itself stay; the train split adds its accuracy and report.
+        metrics.update({key: value for key, value in split_metrics.items() if key not in metrics})
+    return metrics
 
 
-def save_run(trainer: Trainer, tokenizer, metrics: dict, arguments: dict, merge_lora: bool) -> None:
-    """Everything but the model itself (already saved): peft extras, metrics, plots, card; then the push if asked."""
+def save_run(trainer: Trainer, tokenizer, metrics: dict, arguments: dict, merge_lora: bool, plan: OutputPlan) -> None:
+    """Everything but the model itself (already saved): peft extras, metrics, plots, card; then the swap into
+    output_dir, and the push if asked."""
     training_args = trainer.args
-    output_dir = training_args.output_dir
-    save_peft_outputs(trainer.model, tokenizer, output_dir, merge_lora)
-    write_outputs(Path(output_dir), metrics, trainer.state.log_history, metrics["labels"], arguments)
-    write_model_card(output_dir)
+    work_dir = training_args.output_dir
+    save_peft_outputs(trainer.model, tokenizer, work_dir, merge_lora)
+    write_outputs(Path(work_dir), metrics, trainer.state.log_history, metrics["labels"], arguments)
+    write_model_card(work_dir, arguments["training"]["hub_model_id"] or plan.output_dir.resolve().name)
+    publish(plan)
     if arguments["training"]["push_to_hub"]:  # trainer.args has it off: see the Trainer construction
-        url = push_output_dir(output_dir, training_args.hub_model_id, training_args.hub_private_repo)
+        url = push_output_dir(plan.output_dir, training_args.hub_model_id, training_args.hub_private_repo)
         logger.info("Pushed to %s", url)
 
 

@@ -1,11 +1,11 @@
-"""recipes/benchmark.py on tiny data: every figure it reports comes from the runs' own metrics.json."""
+"""benchmarks/benchmark.py on tiny data: every figure it reports comes from the runs' own metrics.json."""
 
 import importlib.util
 import json
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-_spec = importlib.util.spec_from_file_location("benchmark", REPO / "recipes" / "benchmark.py")
+_spec = importlib.util.spec_from_file_location("benchmark", REPO / "benchmarks" / "benchmark.py")
 benchmark = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(benchmark)
 
@@ -37,7 +37,7 @@ def test_benchmark_writes_results_table_and_chart_from_the_runs(make_dataset, tm
     text = readme.read_text()
     assert "old table" not in text and text.endswith("after\n")
     assert f"| lstm | {benchmark.fmt(report['results']['lstm']['eval_accuracy'])} |" in text
-    assert "recipes/benchmark.py" in text and (out / "accuracy.png").stat().st_size > 0
+    assert "benchmarks/benchmark.py" in text and (out / "accuracy.png").stat().st_size > 0
     loop = report["results"][benchmark.NOTEBOOK_ROW]
     speedup = report["results"]["lstm"]["train_samples_per_second"][0] / loop["train_samples_per_second"][0]
     assert f"{speedup:.2f}x samples/s" in text

@@ -28,7 +28,7 @@ SHAREABLE = {
     "training_curve.png",
     "modeling_rnn.py",
     "configuration_rnn.py",
-    "layers.py",
+    "modeling_utils.py",
     "config_checks.py",
 }
 

@@ -1,4 +1,4 @@
-"""Checks shared by the model configurations, so a bad size fails when the config is built, not mid-training."""
+"""Checks and the base mixin shared by the model configurations, so a bad size fails when the config is built."""
 
 POOLING_CHOICES = ("last", "mean", "max", "attention")
 
@@ -20,3 +20,19 @@ def require_probability(config, *names: str) -> None:
         value = getattr(config, name)
         if not 0 <= value < 1:
             raise ValueError(f"`{name}` must be in [0, 1), got {value!r}.")
+
+
+class FamilyConfigMixin:
+    """What a family's configuration knows about itself, so nothing outside its two files has to.
+
+    `architecture_fields` are the options a recipe (YAML key or flag) may set; the rest follow from the data and the
+    tokenizer. `describe()` is the one-sentence description the model card and the Space show.
+    """
+
+    architecture_fields: tuple[str, ...] = ()
+
+    def describe(self) -> str:
+        raise NotImplementedError(f"{type(self).__name__} must describe itself.")
+
+    def check_max_seq_length(self, max_seq_length: int) -> None:
+        """Raise a ValueError when inputs of up to `max_seq_length` tokens cannot suit this architecture."""

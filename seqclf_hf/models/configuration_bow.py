@@ -3,13 +3,13 @@
 from huggingface_hub.dataclasses import strict
 from transformers import PreTrainedConfig
 
-from .config_checks import require_positive, require_probability
+from .config_checks import FamilyConfigMixin, require_positive, require_probability
 
 BOW_POOLING_CHOICES = ("mean", "position")
 
 
 @strict
-class BagOfWordsConfig(PreTrainedConfig):
+class BagOfWordsConfig(FamilyConfigMixin, PreTrainedConfig):
     r"""
     vocab_size (`int`, *optional*, defaults to 30522):
         Number of token ids the embedding table holds (the tokenizer's vocabulary size).
@@ -37,6 +37,12 @@ class BagOfWordsConfig(PreTrainedConfig):
     dropout: float | int = 0.0
     pad_token_id: int | None = 0
     initializer_range: float = 0.02
+
+    architecture_fields = ("embedding_dim", "pooling", "max_positions", "dropout")
+
+    def describe(self) -> str:
+        weighting = "a plain average" if self.pooling == "mean" else "weighted by learnt position scores"
+        return f"Averaged word vectors ({weighting}) and a linear classifier: the course notebooks' baseline."
 
     def validate_architecture(self):
         require_positive(self, "vocab_size", "embedding_dim", "max_positions")

@@ -3,11 +3,11 @@
 from huggingface_hub.dataclasses import strict
 from transformers import PreTrainedConfig
 
-from .config_checks import require_positive, require_probability
+from .config_checks import FamilyConfigMixin, require_positive, require_probability
 
 
 @strict
-class CNNConfig(PreTrainedConfig):
+class CNNConfig(FamilyConfigMixin, PreTrainedConfig):
     r"""
     vocab_size (`int`, *optional*, defaults to 30522):
         Number of token ids the embedding table holds (the tokenizer's vocabulary size).
@@ -34,6 +34,20 @@ class CNNConfig(PreTrainedConfig):
     dropout: float | int = 0.5
     pad_token_id: int | None = 0
     initializer_range: float = 0.02
+
+    architecture_fields = ("embedding_dim", "kernel_sizes", "num_filters", "dropout")
+
+    def describe(self) -> str:
+        widths = ", ".join(str(width) for width in self.kernel_sizes)
+        return f"TextCNN (Kim, 2014): parallel convolutions of widths {widths}, max-pooled over real tokens."
+
+    def check_max_seq_length(self, max_seq_length: int) -> None:
+        # A convolution wider than the longest input would only ever see padding at its edges.
+        if max(self.kernel_sizes) > max_seq_length:
+            raise ValueError(
+                f"kernel_sizes {list(self.kernel_sizes)} has a kernel wider than --max_seq_length {max_seq_length}; "
+                "use smaller kernels or a larger --max_seq_length."
+            )
 
     def validate_architecture(self):
         require_positive(self, "vocab_size", "embedding_dim", "kernel_sizes", "num_filters")

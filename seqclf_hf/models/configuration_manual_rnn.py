@@ -3,11 +3,11 @@
 from huggingface_hub.dataclasses import strict
 from transformers import PreTrainedConfig
 
-from .config_checks import require_positive
+from .config_checks import FamilyConfigMixin, require_positive
 
 
 @strict
-class ManualRNNConfig(PreTrainedConfig):
+class ManualRNNConfig(FamilyConfigMixin, PreTrainedConfig):
     r"""
     vocab_size (`int`, *optional*, defaults to 30522):
         Number of token ids the embedding table holds (the tokenizer's vocabulary size).
@@ -28,6 +28,14 @@ class ManualRNNConfig(PreTrainedConfig):
     hidden_size: int = 128
     pad_token_id: int | None = 0
     initializer_range: float = 0.02
+
+    architecture_fields = ("embedding_dim", "hidden_size")
+
+    def describe(self) -> str:
+        return (
+            "The hand-written RNN of the course notebooks: explicit matrices U, W, V, "
+            "h_t = tanh(x_t U + h_{t-1} W + b), logits = h_T V + c, a loop over time."
+        )
 
     def validate_architecture(self):
         require_positive(self, "vocab_size", "embedding_dim", "hidden_size")

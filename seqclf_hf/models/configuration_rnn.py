@@ -3,13 +3,13 @@
 from huggingface_hub.dataclasses import strict
 from transformers import PreTrainedConfig
 
-from .config_checks import POOLING_CHOICES, require_positive, require_probability
+from .config_checks import POOLING_CHOICES, FamilyConfigMixin, require_positive, require_probability
 
 CELL_TYPES = ("rnn", "gru", "lstm")
 
 
 @strict
-class RNNConfig(PreTrainedConfig):
+class RNNConfig(FamilyConfigMixin, PreTrainedConfig):
     r"""
     cell_type (`str`, *optional*, defaults to `"lstm"`):
         Recurrent cell: `"rnn"` (tanh), `"gru"` or `"lstm"`.
@@ -47,6 +47,16 @@ class RNNConfig(PreTrainedConfig):
     dropout: float | int = 0.3
     pad_token_id: int | None = 0
     initializer_range: float = 0.02
+
+    architecture_fields = ("embedding_dim", "hidden_sizes", "bidirectional", "pooling", "attention_dim", "dropout")
+
+    def describe(self) -> str:
+        directions = "bidirectional" if self.bidirectional else "unidirectional"
+        sizes = "x".join(str(size) for size in self.hidden_sizes)
+        return (
+            f"A recurrent classifier ({directions} {self.cell_type.upper()}, layers of sizes {sizes}) with "
+            f"{self.pooling} pooling over the states of real tokens."
+        )
 
     def validate_architecture(self):
         if self.cell_type not in CELL_TYPES:

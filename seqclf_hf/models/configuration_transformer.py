@@ -3,11 +3,11 @@
 from huggingface_hub.dataclasses import strict
 from transformers import PreTrainedConfig
 
-from .config_checks import require_positive, require_probability
+from .config_checks import FamilyConfigMixin, require_positive, require_probability
 
 
 @strict
-class TransformerConfig(PreTrainedConfig):
+class TransformerConfig(FamilyConfigMixin, PreTrainedConfig):
     r"""
     vocab_size (`int`, *optional*, defaults to 30522):
         Number of token ids the embedding table holds (the tokenizer's vocabulary size).
@@ -37,6 +37,14 @@ class TransformerConfig(PreTrainedConfig):
     dropout: float | int = 0.1
     pad_token_id: int | None = 0
     initializer_range: float = 0.02
+
+    architecture_fields = ("hidden_size", "num_layers", "num_heads", "intermediate_size", "dropout")
+
+    def describe(self) -> str:
+        return (
+            f"A small Transformer encoder trained from scratch: {self.num_layers} pre-norm layers, {self.num_heads} "
+            f"heads, hidden size {self.hidden_size}, mean-pooled over real tokens."
+        )
 
     def validate_architecture(self):
         require_positive(self, "vocab_size", "hidden_size", "num_layers", "num_heads", "intermediate_size")

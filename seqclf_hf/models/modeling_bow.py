@@ -4,7 +4,7 @@ import torch
 from torch import nn
 
 from .configuration_bow import BagOfWordsConfig
-from .layers import SeqClfPreTrainedModel, classification_output, default_mask, masked_mean
+from .modeling_utils import SeqClfPreTrainedModel, classification_output, default_mask, masked_mean
 
 
 class BagOfWordsForSequenceClassification(SeqClfPreTrainedModel):

@@ -4,7 +4,7 @@ import torch
 from torch import nn
 
 from .configuration_cnn import CNNConfig
-from .layers import SeqClfPreTrainedModel, classification_output, default_mask, masked_max
+from .modeling_utils import SeqClfPreTrainedModel, classification_output, default_mask, masked_max
 
 
 class CNNForSequenceClassification(SeqClfPreTrainedModel):

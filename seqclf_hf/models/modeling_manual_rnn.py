@@ -9,7 +9,7 @@ from torch import nn
 from transformers import initialization as init
 
 from .configuration_manual_rnn import ManualRNNConfig
-from .layers import SeqClfPreTrainedModel, classification_output, default_mask
+from .modeling_utils import SeqClfPreTrainedModel, classification_output, default_mask
 
 
 class ManualRNNCell(nn.Module):

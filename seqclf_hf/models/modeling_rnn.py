@@ -4,7 +4,7 @@ import torch
 from torch import nn
 
 from .configuration_rnn import RNNConfig
-from .layers import SeqClfPreTrainedModel, classification_output, default_mask, masked_max, masked_mean
+from .modeling_utils import SeqClfPreTrainedModel, classification_output, default_mask, masked_max, masked_mean
 
 RECURRENT_LAYERS = {"rnn": nn.RNN, "gru": nn.GRU, "lstm": nn.LSTM}
 

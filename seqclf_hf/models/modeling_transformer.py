@@ -6,7 +6,7 @@ import torch
 from torch import nn
 
 from .configuration_transformer import TransformerConfig
-from .layers import SeqClfPreTrainedModel, classification_output, default_mask, masked_mean
+from .modeling_utils import SeqClfPreTrainedModel, classification_output, default_mask, masked_mean
 
 
 def sinusoidal_positions(positions: torch.Tensor, dim: int) -> torch.Tensor:

@@ -1,8 +1,8 @@
 """Train every family with its shipped recipe over several seeds and report mean ± std, speed and size.
 
-    python recipes/benchmark.py --train_file ../shared/data/trec/train_5500.label --seeds 42 43 44
-    python recipes/benchmark.py --train_file train.label --test_file TREC_10.label --models lstm cnn
-    python recipes/benchmark.py --train_file train.label --models bert cnn-vectors --pretrained /path/to/MiniLM
+    python benchmarks/benchmark.py --train_file ../shared/data/trec/train_5500.label --seeds 42 43 44
+    python benchmarks/benchmark.py --train_file train.label --test_file TREC_10.label --models lstm cnn
+    python benchmarks/benchmark.py --train_file train.label --models bert cnn-vectors --pretrained /path/to/MiniLM
 
 Writes benchmarks/results.json (every run and the aggregates), the Markdown table between the benchmark markers in
 README.md, and benchmarks/accuracy.png. Every figure comes from the runs: nothing is typed in. Hyperparameters are
@@ -25,11 +25,10 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import yaml
 
-import seqclf_hf  # noqa: F401  (registers the custom families for pipeline())
 from seqclf_hf.arguments import DataArguments
 from seqclf_hf.data import load_data
+from seqclf_hf.inference import load_classifier
 from seqclf_hf.models import PRETRAINED_FAMILY
-from seqclf_hf.peft_setup import classification_pipeline
 
 REPO = Path(__file__).resolve().parents[1]
 TRAIN_SCRIPT = REPO / "recipes" / "train.py"
@@ -58,6 +57,7 @@ def train_run(model: str, seed: int, args, output_dir: Path) -> dict:
     data = ["--train_file", args.train_file] + (["--test_file", args.test_file] if args.test_file else [])
     command = [sys.executable, str(TRAIN_SCRIPT), "--model", model, "--seed", str(seed), *data]
     command += ["--output_dir", str(output_dir), "--overwrite_output_dir", "true", "--disable_tqdm", "true"]
+    command += ["--max_train_eval_samples", str(10**9)]  # the table's train accuracy is on the whole train split
     if args.pretrained:
         command += pretrained_flags(model, args.pretrained)
     command += args.extra
@@ -88,16 +88,16 @@ def notebook_loop_run(seed: int, args, output_dir: Path) -> dict:
 
 
 def inference_speed(output_dir: Path, questions: list[str]) -> dict:
-    """p50 latency of one question at a time through pipeline(), and batched questions per second."""
-    classify = classification_pipeline(str(output_dir))
-    classify(questions[0])  # warm-up: first call builds caches
+    """p50 latency of one question at a time, and batched questions per second, through seqclf_hf.inference."""
+    classifier = load_classifier(output_dir)
+    classifier.predict(questions[0])  # warm-up: first call builds caches
     latencies = []
     for question in questions[:LATENCY_QUESTIONS]:
         start = time.perf_counter()
-        classify(question)
+        classifier.predict(question)
         latencies.append(time.perf_counter() - start)
     start = time.perf_counter()
-    classify(questions, batch_size=64)
+    classifier.predict(questions, batch_size=64)
     return {
         "latency_p50_ms": 1000 * statistics.median(latencies),
         "batched_questions_per_s": len(questions) / (time.perf_counter() - start),
@@ -208,7 +208,7 @@ def main(argv: list[str] | None = None) -> None:
     args.extra = args.extra[1:] if args.extra[:1] == ["--"] else args.extra
     args.models = args.models or [*DEFAULT_MODELS, *(PRETRAINED_MODELS if args.pretrained else ())]
     output_dir = Path(args.output_dir)
-    command = "python recipes/benchmark.py " + " ".join(argv if argv is not None else sys.argv[1:])
+    command = "python benchmarks/benchmark.py " + " ".join(argv if argv is not None else sys.argv[1:])
     # Latency is measured on dev questions, as a user would send them: raw text, one at a time.
     questions = load_data(DataArguments(train_file=args.train_file))["validation"]["text"][:200]
     results, runs = earlier_results(output_dir / "results.json", args)

@@ -39,7 +39,6 @@ def classification_output(logits, labels=None, attentions=None) -> SequenceClass
 class SeqClfPreTrainedModel(PreTrainedModel):
     """Base class: token embeddings in `self.embeddings`, a `classifier` head, recurrent layers initialised too."""
 
-    base_model_prefix = "seqclf"
     main_input_name = "input_ids"
 
     @torch.no_grad()

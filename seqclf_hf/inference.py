@@ -1,0 +1,267 @@
+"""The one loader for everything `recipes/train.py` writes, and what a loaded model does: predict and explain.
+
+`load_classifier(source)` takes an output_dir or a Hub id holding a whole model (a custom family, with or without
+seqclf_hf installed; any pretrained encoder; a `merged/` LoRA model) or a peft adapter (lora, prefix, prompt: its
+base model, labels and tokenizer found beside it). `classification_pipeline`, the Space, the benchmark's latency
+figures and `seqclf_hf.push` all load through here.
+"""
+
+import json
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from peft import AutoPeftModelForSequenceClassification, PeftModel
+from peft.utils import CONFIG_NAME as ADAPTER_CONFIG
+from transformers import AutoConfig, AutoModelForSequenceClassification, AutoTokenizer, pipeline
+
+from . import models  # noqa: F401  (registers the custom families with the Auto classes)
+
+LABELS_FILE = "labels.json"  # an adapter's label names in id order: its base model's config does not have them
+FALLBACK_MAX_TOKENS = 512  # for tokenizers that do not say how long a text their model reads
+
+
+def is_adapter(source: str | Path) -> bool:
+    return (Path(source) / ADAPTER_CONFIG).is_file()
+
+
+def adapter_base(adapter_dir: str | Path) -> str:
+    """The base model an adapter was trained on: a folder inside the adapter folder (saved there, by a relative
+    path, for families trained from scratch), or the encoder's Hub id or folder as training named it."""
+    base = json.loads((Path(adapter_dir) / ADAPTER_CONFIG).read_text())["base_model_name_or_path"]
+    inside = Path(adapter_dir) / base
+    return str(inside) if not Path(base).is_absolute() and inside.is_dir() else base
+
+
+def load_config(source: str | Path):
+    """config.json of a whole model; for a peft adapter (which has none), its base model's."""
+    return from_pretrained(AutoConfig, adapter_base(source) if is_adapter(source) else source)
+
+
+def from_pretrained(loader, source, **kwargs):
+    """`loader.from_pretrained`, first with the families seqclf_hf registers; for a custom family where seqclf_hf is
+    not importable, with the code saved beside the model (`trust_remote_code=True`)."""
+    try:  # trust_remote_code=False fails at once (no prompt) when the family is not registered
+        return loader.from_pretrained(source, trust_remote_code=False, **kwargs)
+    except (OSError, ValueError) as error:
+        try:
+            return loader.from_pretrained(source, trust_remote_code=True, **kwargs)
+        except Exception:
+            raise error from None
+
+
+def load_model(source: str | Path):
+    """The classifier `source` holds, in eval mode; an adapter on its base model, with the trained labels."""
+    source = str(source)
+    if not is_adapter(source):
+        return from_pretrained(AutoModelForSequenceClassification, source).eval()
+    labels = json.loads((Path(source) / LABELS_FILE).read_text())
+    id2label = dict(enumerate(labels))
+    label_maps = {"id2label": id2label, "label2id": {label: i for i, label in id2label.items()}}
+    base = adapter_base(source)
+    if Path(base).is_dir() and Path(base).is_relative_to(Path(source)):  # saved with the adapter
+        base_model = from_pretrained(AutoModelForSequenceClassification, base, **label_maps)
+        return PeftModel.from_pretrained(base_model, source).eval()
+    return AutoPeftModelForSequenceClassification.from_pretrained(source, **label_maps).eval()
+
+
+def load_tokenizer(source: str | Path):
+    tokenizer = from_pretrained(AutoTokenizer, str(source))
+    tokenizer.padding_side = "right"  # recurrent models read real tokens first
+    return tokenizer
+
+
+def classification_pipeline(source: str | Path, **kwargs):
+    """pipeline("text-classification") for what a run saved: a whole model, or an adapter with its base."""
+    return pipeline("text-classification", model=load_model(source), tokenizer=load_tokenizer(source), **kwargs)
+
+
+@dataclass
+class Encoded:
+    """One text, tokenized and cut to the model's maximum length."""
+
+    input_ids: list[int]
+    offsets: list[tuple[int, int]] | None  # character span of each token (fast tokenizers)
+    word_ids: list[int | None] | None
+    special: list[bool]
+    truncated: bool
+
+
+@dataclass
+class Explanation:
+    """How much each word drove the prediction of `label`: attention weights (`method="attention"`, models with
+    attention pooling) or gradient x input at the word embeddings (`"gradient"`, every other model).
+
+    `words` holds (start, end, word, score) per word read; the scores of a word's pieces add up. Without character
+    offsets (slow tokenizers) the words are the tokens and start = end = -1.
+    """
+
+    label: str
+    probabilities: dict[str, float]
+    method: str
+    words: list[tuple[int, int, str, float]]
+    truncated: bool
+
+
+class Classifier:
+    """A loaded model and its tokenizer: `predict`, `probabilities`, `encode` and `explain` on raw texts."""
+
+    def __init__(self, source: str, model, tokenizer):
+        self.source, self.model, self.tokenizer = source, model, tokenizer
+        config = model.config
+        self.labels = [str(config.id2label[index]) for index in range(len(config.id2label))]
+        self.max_length = model_max_length(tokenizer, config)
+        # One call at a time: fast tokenizers keep truncation settings in shared state, and explain() hooks the model.
+        self.lock = threading.Lock()
+
+    @property
+    def config(self):
+        return self.model.config
+
+    @property
+    def description(self) -> str:
+        """The family's own description, or the encoder's type and depth, and the size."""
+        if hasattr(self.config, "describe"):
+            text = self.config.describe()
+        else:
+            layers = getattr(self.config, "num_hidden_layers", None)
+            text = f"A pretrained {self.config.model_type} encoder" + (f" ({layers} layers)" if layers else "")
+        parameters = sum(p.numel() for p in self.model.parameters())
+        size = f"{parameters / 1e6:.1f}M" if parameters >= 1e6 else f"{parameters / 1e3:.1f}k"
+        return f"{text} · {size} parameters"
+
+    def encode(self, texts: list[str]) -> list[Encoded]:
+        """Tokenize, cut each text to `max_length` tokens and say which ones were cut."""
+        fast = getattr(self.tokenizer, "is_fast", False)
+        with self.lock:
+            batch = self.tokenizer(
+                texts,
+                truncation=True,
+                max_length=self.max_length,
+                return_overflowing_tokens=fast,
+                return_offsets_mapping=fast,
+                return_special_tokens_mask=True,
+            )
+        sample_of_row = batch.get("overflow_to_sample_mapping") or list(range(len(texts)))
+        first_row, truncated = {}, [False] * len(texts)
+        for row, sample in enumerate(sample_of_row):
+            if sample in first_row:
+                truncated[sample] = True  # an overflow window: the text did not fit
+            else:
+                first_row[sample] = row
+        return [
+            Encoded(
+                input_ids=list(batch["input_ids"][row]),
+                offsets=[tuple(span) for span in batch["offset_mapping"][row]] if fast else None,
+                word_ids=batch.word_ids(row) if fast else None,
+                special=[bool(flag) for flag in batch["special_tokens_mask"][row]],
+                truncated=truncated[sample],
+            )
+            for sample, row in sorted(first_row.items())
+        ]
+
+    def tensors(self, encoded: list[Encoded]) -> dict[str, torch.Tensor]:
+        """Right-padded input_ids and attention_mask: (texts, longest)."""
+        pad_id = self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None else 0
+        length = max(len(item.input_ids) for item in encoded)
+        input_ids = torch.full((len(encoded), length), pad_id, dtype=torch.long)
+        attention_mask = torch.zeros((len(encoded), length), dtype=torch.long)
+        for row, item in enumerate(encoded):
+            input_ids[row, : len(item.input_ids)] = torch.tensor(item.input_ids, dtype=torch.long)
+            attention_mask[row, : len(item.input_ids)] = 1
+        return {"input_ids": input_ids, "attention_mask": attention_mask}
+
+    def probabilities(self, texts: list[str], batch_size: int = 32) -> torch.Tensor:
+        """(texts, labels) softmax probabilities, `batch_size` texts per forward pass."""
+        rows = []
+        for start in range(0, len(texts), batch_size):
+            inputs = self.tensors(self.encode(texts[start : start + batch_size]))
+            with self.lock, torch.inference_mode():
+                rows.append(self.model(**inputs).logits.float().softmax(dim=-1))
+        return torch.cat(rows) if rows else torch.empty(0, len(self.labels))
+
+    def predict(self, texts: str | list[str], top_k: int | None = 1, batch_size: int = 32):
+        """[{"label", "score"}, ...] per text, best first: `top_k` of them (None: every label). One text in, one
+        list out; a list in, a list of lists out."""
+        single = isinstance(texts, str)
+        probabilities = self.probabilities([texts] if single else list(texts), batch_size)
+        ranked = [
+            [{"label": self.labels[i], "score": row[i].item()} for i in row.argsort(descending=True)[:top_k].tolist()]
+            for row in probabilities
+        ]
+        return ranked[0] if single else ranked
+
+    def explain(self, text: str) -> Explanation:
+        """The predicted label and how much each word drove it (see `Explanation`)."""
+        item = self.encode([text])[0]
+        inputs = self.tensors([item])
+        probabilities = self.probabilities([text])[0]
+        best = int(probabilities.argmax())
+        scores, method = self.attention_weights(inputs)
+        if scores is None:
+            scores, method = self.gradient_x_input(inputs, best), "gradient"
+        return Explanation(
+            label=self.labels[best],
+            probabilities=dict(zip(self.labels, probabilities.tolist(), strict=True)),
+            method=method,
+            words=self.word_scores(text, item, scores),
+            truncated=item.truncated,
+        )
+
+    def attention_weights(self, inputs: dict) -> tuple[torch.Tensor | None, str]:
+        """(seq,) attention-pooling weights, for models that pool that way and return them."""
+        if getattr(self.config, "pooling", None) != "attention":
+            return None, ""
+        with self.lock, torch.inference_mode():
+            attentions = self.model(**inputs, output_attentions=True).attentions
+        return (attentions[0][0].float(), "attention") if attentions else (None, "")
+
+    def gradient_x_input(self, inputs: dict, target: int) -> torch.Tensor:
+        """(seq,) gradient of the `target` logit times the word embeddings, summed over the embedding size."""
+        captured = []
+
+        def keep(module, args, output):  # make the embeddings a leaf that takes a gradient
+            captured.append(output.detach().requires_grad_(True))
+            return captured[-1]
+
+        with self.lock:
+            handle = self.model.get_input_embeddings().register_forward_hook(keep)
+            try:
+                with torch.enable_grad():
+                    logits = self.model(**inputs).logits
+                    (gradient,) = torch.autograd.grad(logits[0, target], captured[0])
+            finally:
+                handle.remove()
+        return (gradient * captured[0]).sum(-1)[0].detach().float()
+
+    def word_scores(self, text: str, item: Encoded, scores: torch.Tensor) -> list[tuple[int, int, str, float]]:
+        values = scores.tolist()
+        if item.offsets is None:
+            tokens = self.tokenizer.convert_ids_to_tokens(item.input_ids)
+            pairs = zip(tokens, values, item.special, strict=True)
+            return [(-1, -1, token, value) for token, value, special in pairs if not special]
+        merged: dict[object, list] = {}  # word -> [start, end, score]
+        for index, ((start, end), special) in enumerate(zip(item.offsets, item.special, strict=True)):
+            if special or start == end:
+                continue
+            word = item.word_ids[index] if item.word_ids[index] is not None else ("token", index)
+            entry = merged.setdefault(word, [start, end, 0.0])
+            entry[0], entry[1] = min(entry[0], start), max(entry[1], end)
+            entry[2] += values[index]
+        return [(start, end, text[start:end], score) for start, end, score in sorted(merged.values())]
+
+
+def model_max_length(tokenizer, config) -> int:
+    """How many tokens the model reads: the tokenizer's limit (training saves it), else the model's positions."""
+    limits = [getattr(tokenizer, "model_max_length", None), getattr(config, "max_position_embeddings", None)]
+    limits = [int(limit) for limit in limits if isinstance(limit, int) and 0 < limit < 1_000_000]
+    return min(limits) if limits else FALLBACK_MAX_TOKENS
+
+
+def load_classifier(source: str | Path) -> Classifier:
+    """A `Classifier` for an output_dir (whole model or adapter), a `merged/` folder, or a Hub id."""
+    model = load_model(source)
+    for parameter in model.parameters():
+        parameter.requires_grad_(False)  # explain() needs a gradient at the embeddings only
+    return Classifier(str(source), model, load_tokenizer(source))

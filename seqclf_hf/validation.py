@@ -1,0 +1,155 @@
+"""One pass over every option of a run, before anything is downloaded, written or deleted.
+
+Each rule here needs only the options (checks that need the data live in `data.py`, the embedding size check needs
+the vectors and lives in `build.py`); each failure is a `UserInputError` naming the option and the fix.
+"""
+
+import torch
+from huggingface_hub.errors import StrictDataclassError
+from transformers import TrainingArguments
+
+from .arguments import DataArguments, ModelArguments, PeftArguments, RunArguments
+from .errors import ConfigError, DataError, ModelSetupError
+from .hub import check_push_settings
+from .models import CUSTOM_FAMILIES, PRETRAINED_FAMILY
+
+
+def validate_options(
+    model_args: ModelArguments,
+    data_args: DataArguments,
+    training_args: TrainingArguments,
+    run_args: RunArguments,
+    peft_args: PeftArguments,
+) -> None:
+    check_training_numbers(training_args)
+    check_devices(training_args)
+    check_sampling(data_args.length_buckets, training_args)
+    check_data_sources(data_args)
+    check_tokenizer_options(model_args)
+    check_embedding_options(model_args)
+    check_architecture(model_args, data_args.max_seq_length)
+    check_peft(peft_args, model_args.model_family)
+    check_push_settings(training_args)
+    if run_args.max_train_eval_samples < 0:
+        raise ConfigError("--max_train_eval_samples must be 0 (skip) or more.")
+
+
+def check_training_numbers(args: TrainingArguments) -> None:
+    """Values with which the Trainer would train nothing, or fail only after the data and model are built."""
+    if args.max_steps == 0 or (args.max_steps < 0 and args.num_train_epochs <= 0):
+        raise ConfigError(
+            f"--num_train_epochs {args.num_train_epochs} with --max_steps {args.max_steps} trains nothing: give "
+            "--num_train_epochs above 0 (or --max_steps above 0)."
+        )
+    positive = {
+        "learning_rate": args.learning_rate,
+        "per_device_train_batch_size": args.per_device_train_batch_size,
+        "per_device_eval_batch_size": args.per_device_eval_batch_size,
+        "gradient_accumulation_steps": args.gradient_accumulation_steps,
+    }
+    if args.eval_strategy == "steps":
+        positive["eval_steps"] = args.eval_steps
+    if args.save_strategy == "steps":
+        positive["save_steps"] = args.save_steps
+    for name, value in positive.items():
+        if value is not None and value <= 0:
+            raise ConfigError(f"--{name} must be above 0, got {value}.")
+
+
+def check_devices(args: TrainingArguments) -> None:
+    if args.fp16 and not torch.cuda.is_available():
+        raise ConfigError("--fp16 needs a CUDA GPU and none is visible. Drop --fp16 to train in float32 on the CPU.")
+
+
+def check_sampling(length_buckets: bool, training_args: TrainingArguments) -> None:
+    if length_buckets and training_args.train_sampling_strategy != "random":
+        raise ConfigError(
+            f"--length_buckets orders the batches itself; it cannot be combined with --train_sampling_strategy "
+            f"{training_args.train_sampling_strategy}. Drop one of the two."
+        )
+
+
+def check_data_sources(args: DataArguments) -> None:
+    given_files = [args.train_file, args.validation_file, args.test_file]
+    if any(given_files) and args.dataset_name:
+        raise DataError("Give either --dataset_name or --train_file/--validation_file/--test_file, not both.")
+    if any(given_files) and not args.train_file:
+        raise DataError("--validation_file/--test_file need a --train_file as well.")
+    if not 0 < args.validation_split_percentage < 100:
+        raise DataError("--validation_split_percentage must be between 1 and 99.")
+    if args.max_seq_length <= 0:
+        raise DataError(f"--max_seq_length must be above 0, got {args.max_seq_length}.")
+
+
+def check_tokenizer_options(args: ModelArguments) -> None:
+    if args.model_family == PRETRAINED_FAMILY:
+        if args.tokenizer_name or args.train_tokenizer != "none" or args.extend_vocabulary:
+            raise ModelSetupError(
+                "bert uses its encoder's own tokenizer: drop --tokenizer_name, --train_tokenizer, --extend_vocabulary."
+            )
+        return
+    if args.tokenizer_name and args.train_tokenizer != "none":
+        raise ModelSetupError(
+            "Give --tokenizer_name or --train_tokenizer, not both (--train_tokenizer none with --tokenizer_name "
+            "uses that tokenizer in a recipe that trains one)."
+        )
+    if args.extend_vocabulary and (not args.pretrained_embeddings or args.train_tokenizer != "word"):
+        raise ModelSetupError(
+            "--extend_vocabulary adds the words of --pretrained_embeddings to a word tokenizer learnt from the "
+            "training split: it needs --pretrained_embeddings and --train_tokenizer word."
+        )
+
+
+def check_embedding_options(args: ModelArguments) -> None:
+    if args.model_family == PRETRAINED_FAMILY:
+        if args.pretrained_embeddings or args.embedding_mode != "scratch":
+            raise ModelSetupError("--pretrained_embeddings / --embedding_mode only apply to non-pretrained families.")
+        return
+    if args.embedding_mode == "scratch" and args.pretrained_embeddings:
+        raise ModelSetupError(
+            "--pretrained_embeddings needs --embedding_mode init-only (frozen) or init-fine-tune (trained on)."
+        )
+    if args.embedding_mode != "scratch" and not args.pretrained_embeddings:
+        raise ModelSetupError(
+            f"--embedding_mode {args.embedding_mode} needs --pretrained_embeddings: an encoder (Hub id or folder) "
+            "or a GloVe/word2vec text file."
+        )
+
+
+def check_architecture(model_args: ModelArguments, max_seq_length: int | None = None) -> None:
+    """Build the family's configuration from the options alone: its own checks run, and inputs of up to
+    `max_seq_length` tokens must suit it."""
+    overrides = model_args.architecture_overrides()
+    if model_args.model_family == PRETRAINED_FAMILY:
+        if overrides:
+            raise ModelSetupError(f"{sorted(overrides)} only apply to non-pretrained families; drop them for bert.")
+        return
+    if model_args.model_name_or_path:
+        raise ModelSetupError(
+            f"--model_name_or_path is for the pretrained family (bert); {model_args.model_family} is trained from "
+            "scratch."
+        )
+    config_class, _, implied = CUSTOM_FAMILIES[model_args.model_family]
+    unused = [name for name in overrides if name not in config_class.architecture_fields]
+    if unused:
+        raise ModelSetupError(
+            f"{unused} do not apply to {model_args.model_family}; its options are "
+            f"{list(config_class.architecture_fields)}."
+        )
+    try:
+        config = config_class(**implied, **overrides)
+        if max_seq_length is not None:
+            config.check_max_seq_length(max_seq_length)
+    except (StrictDataclassError, ValueError) as error:  # negative sizes, heads not dividing, kernels too wide, ...
+        raise ModelSetupError(f"Invalid {model_args.model_family} options: {error}") from error
+
+
+def check_peft(args: PeftArguments, family: str) -> None:
+    if args.merge_lora and args.peft != "lora":
+        raise ConfigError(f"--merge_lora true merges a LoRA adapter; it does not apply to --peft {args.peft}.")
+    if args.peft in ("prefix", "prompt") and family != PRETRAINED_FAMILY:
+        # Prefix tuning feeds attention past_key_values and prompt tuning inputs_embeds; only bert takes them.
+        raise ModelSetupError(
+            f"--peft {args.peft} needs a pretrained encoder (--model_family bert); for {family} use "
+            "--peft lora or --peft head."
+        )
