@@ -9,7 +9,7 @@ from huggingface_hub import EvalResult, HfApi, ModelCard, ModelCardData
 from peft.utils import CONFIG_NAME as ADAPTER_CONFIG
 
 from .errors import ConfigError, UserInputError
-from .inference import is_adapter, load_config
+from .inference import is_adapter, load_classifier, load_config
 
 RUN_ARGS_FILE = "run_args.json"
 METRICS_FILE = "metrics.json"
@@ -98,9 +98,9 @@ def eval_results(metrics: dict, dataset_id: str, dataset_name: str) -> list[Eval
 def build_model_card(output_dir: str | Path, repo_id: str | None = None) -> ModelCard:
     """The card for an output_dir, from its config.json, metrics.json and run_args.json."""
     output_dir = Path(output_dir)
-    read_json(output_dir / (ADAPTER_CONFIG if is_adapter(output_dir) else "config.json"))  # a run's folder?
+    adapter = is_adapter(output_dir)
+    read_json(output_dir / (ADAPTER_CONFIG if adapter else "config.json"))  # says so when it is no run's folder
     config = load_config(output_dir)
-    adapter = (output_dir / ADAPTER_CONFIG).is_file()
     metrics = read_json(output_dir / METRICS_FILE)
     run_args = read_json(output_dir / RUN_ARGS_FILE)
     model_args, data_args, training_args = run_args["model"], run_args["data"], run_args["training"]
@@ -205,8 +205,12 @@ def push_output_dir(output_dir: str | Path, repo_id: str, private: bool = False)
     The token is the one `hf auth login` stored or `HF_TOKEN` holds; it is never passed around or printed here.
     """
     output_dir = Path(output_dir)
-    if not (output_dir / "config.json").is_file() and not (output_dir / ADAPTER_CONFIG).is_file():
+    if not (output_dir / "config.json").is_file() and not is_adapter(output_dir):
         raise PushError(f"{output_dir} holds no saved model (no config.json); train one with recipes/train.py first.")
+    try:  # what is uploaded must load: the same loader a user of the repo, the Space and pipeline() go through
+        load_classifier(output_dir)
+    except (OSError, ValueError) as error:
+        raise PushError(f"{output_dir} does not load as a model ({error}); nothing was pushed.") from error
     write_model_card(output_dir, repo_id)
     api = HfApi()
     try:

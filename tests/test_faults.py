@@ -1,8 +1,10 @@
 """Surviving faults: SIGKILL then resume, Ctrl-C checkpoints, no silent overwrite, and fuzzed input never crashes."""
 
+import hashlib
 import json
 import os
 import random
+import shutil
 import signal
 import subprocess
 import sys
@@ -161,3 +163,62 @@ def test_fuzzed_bytes_through_the_loader_load_or_fail_cleanly(tmp_path):
         except DataError:
             continue  # a clean, explained refusal is fine; anything else fails the test
         assert all(isinstance(text, str) for text in dataset["train"]["text"])
+
+
+def tree_digest(folder: Path) -> dict[str, str]:
+    """Relative path -> sha256 of every file below `folder`: equal digests mean byte-for-byte the same tree."""
+    return {
+        str(path.relative_to(folder)): hashlib.sha256(path.read_bytes()).hexdigest()
+        for path in sorted(folder.rglob("*"))
+        if path.is_file()
+    }
+
+
+@pytest.fixture(scope="module")
+def earlier_run(files, tmp_path_factory):
+    """A finished run, to be replaced."""
+    output_dir = tmp_path_factory.mktemp("earlier") / "out"
+    code, log = finish(start_run(files, output_dir, "--num_train_epochs", "1"))
+    assert code == 0, log[-3000:]
+    return output_dir
+
+
+@pytest.mark.parametrize(
+    "broken",
+    [["--train_file", "missing.csv"], ["--num_train_epochs", "-1"], ["--learning_rate", "0"]],
+    ids=["missing-data", "no-epochs", "zero-lr"],
+)
+def test_a_failed_overwrite_leaves_the_earlier_run_as_it_was(files, earlier_run, tmp_path, broken):
+    output_dir = tmp_path / "out"
+    shutil.copytree(earlier_run, output_dir)
+    before = tree_digest(output_dir)
+    code, log = finish(start_run(files, output_dir, "--overwrite_output_dir", "true", *broken))
+    assert code != 0 and "error:" in log and "Traceback" not in log, log[-3000:]
+    assert tree_digest(output_dir) == before
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["out"]  # nothing left beside it
+
+
+def test_a_killed_overwrite_leaves_the_earlier_run_and_resumes_into_its_place(files, earlier_run, tmp_path):
+    output_dir = tmp_path / "out"
+    shutil.copytree(earlier_run, output_dir)
+    before = tree_digest(output_dir)
+    process = start_run(files, output_dir, "--overwrite_output_dir", "true")
+    wait_for_checkpoint(tmp_path / "out.incomplete", 10, process)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    assert tree_digest(output_dir) == before  # the earlier run is whole while the new one is unfinished
+    code, log = finish(start_run(files, output_dir, "--resume_from_checkpoint", "auto"))
+    assert code == 0, log[-3000:]
+    assert final_metrics(output_dir)["global_step"] == 72  # the new run's 3 epochs, not the earlier run's 1
+    assert not (tmp_path / "out.incomplete").exists() and not (tmp_path / "out.replaced").exists()
+
+
+def test_a_finished_overwrite_replaces_the_earlier_run(files, earlier_run, tmp_path):
+    output_dir = tmp_path / "out"
+    shutil.copytree(earlier_run, output_dir)
+    (output_dir / "notes-from-the-earlier-run.txt").write_text("replaced with the run")
+    code, log = finish(start_run(files, output_dir, "--overwrite_output_dir", "true", "--num_train_epochs", "1"))
+    assert code == 0, log[-3000:]
+    assert not (output_dir / "notes-from-the-earlier-run.txt").exists()
+    assert (output_dir / "model.safetensors").is_file() and final_metrics(output_dir)["global_step"] == 24
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["out"]

