@@ -1,4 +1,4 @@
-"""Classification metrics as an `evaluate.Metric` that is defined here, so it works with no network.
+"""Metrics of every problem type as `evaluate.Metric`s defined here, so they work with no network.
 
 `evaluate.load("accuracy")` downloads the metric's script from the Hub; instantiating this class downloads nothing.
 """
@@ -36,16 +36,7 @@ class ClassificationReport(evaluate.Metric):
         confusion = np.zeros((num_classes, num_classes), dtype=np.int64)
         np.add.at(confusion, (references, predictions), 1)
         true_positives = np.diag(confusion).astype(float)
-        predicted, support = confusion.sum(0), confusion.sum(1)
-        # A class never predicted (or absent) has precision (recall) 0 rather than NaN, as scikit-learn reports it.
-        precision = np.divide(true_positives, predicted, out=np.zeros(num_classes), where=predicted > 0)
-        recall = np.divide(true_positives, support, out=np.zeros(num_classes), where=support > 0)
-        both = precision + recall
-        f1 = np.divide(2 * precision * recall, both, out=np.zeros(num_classes), where=both > 0)
-        per_class = {
-            name: {"precision": p, "recall": r, "f1": f, "support": int(s)}
-            for name, p, r, f, s in zip(names, precision.tolist(), recall.tolist(), f1.tolist(), support, strict=True)
-        }
+        per_class, f1 = per_class_scores(true_positives, confusion.sum(0), confusion.sum(1), names)
         return {
             "accuracy": float(true_positives.sum() / max(len(references), 1)),
             "macro_f1": float(f1.mean()),
@@ -54,13 +45,114 @@ class ClassificationReport(evaluate.Metric):
         }
 
 
-def trainer_metrics(label_names: list[str]):
+def per_class_scores(true_positives, predicted, support, names) -> tuple[dict, np.ndarray]:
+    """{name: {precision, recall, f1, support}} and the f1 array; 0 rather than NaN for a class never predicted."""
+    size = len(names)
+    precision = np.divide(true_positives, predicted, out=np.zeros(size), where=predicted > 0)
+    recall = np.divide(true_positives, support, out=np.zeros(size), where=support > 0)
+    both = precision + recall
+    f1 = np.divide(2 * precision * recall, both, out=np.zeros(size), where=both > 0)
+    scores = {
+        name: {"precision": p, "recall": r, "f1": f, "support": int(n)}
+        for name, p, r, f, n in zip(names, precision.tolist(), recall.tolist(), f1.tolist(), support, strict=True)
+    }
+    return scores, f1
+
+
+class MultiLabelReport(evaluate.Metric):
+    """Several labels per text: micro- and macro-F1, subset accuracy (every label right), per-label scores."""
+
+    def _info(self):
+        return evaluate.MetricInfo(
+            description="Micro- and macro-F1, subset accuracy and per-label precision/recall/F1 of 0/1 label rows.",
+            citation="",
+            inputs_description="predictions, references: (texts, labels) 0/1 rows; label_names: one per column.",
+            features=datasets.Features(
+                {
+                    "predictions": datasets.Sequence(datasets.Value("int64")),
+                    "references": datasets.Sequence(datasets.Value("int64")),
+                }
+            ),
+        )
+
+    def _compute(self, predictions, references, label_names=None):
+        predictions, references = np.asarray(predictions, dtype=bool), np.asarray(references, dtype=bool)
+        names = list(label_names) if label_names else [str(i) for i in range(references.shape[1])]
+        true_positives = (predictions & references).sum(0).astype(float)
+        predicted, support = predictions.sum(0), references.sum(0)
+        per_label, f1 = per_class_scores(true_positives, predicted, support, names)
+        all_true_positives, all_predicted, all_support = true_positives.sum(), predicted.sum(), support.sum()
+        micro = 2 * all_true_positives / (all_predicted + all_support) if all_predicted + all_support else 0.0
+        return {
+            "subset_accuracy": float((predictions == references).all(1).mean()),
+            "micro_f1": float(micro),
+            "macro_f1": float(f1.mean()),
+            "per_class": per_label,
+        }
+
+
+def average_ranks(values: np.ndarray) -> np.ndarray:
+    """Ranks from 1, tied values sharing their average rank (as Spearman's correlation needs)."""
+    ranks = np.empty(len(values))
+    ranks[values.argsort(kind="stable")] = np.arange(1, len(values) + 1)
+    _, tie_group = np.unique(values, return_inverse=True)
+    return (np.bincount(tie_group, weights=ranks) / np.bincount(tie_group))[tie_group]
+
+
+def pearson(a: np.ndarray, b: np.ndarray) -> float:
+    """Pearson's correlation; 0 when either side is constant (undefined)."""
+    if a.std() == 0 or b.std() == 0:
+        return 0.0
+    return float(np.corrcoef(a, b)[0, 1])
+
+
+class RegressionReport(evaluate.Metric):
+    """A number per text: mean squared and absolute error, Pearson's and Spearman's correlation."""
+
+    def _info(self):
+        return evaluate.MetricInfo(
+            description="MSE, MAE, Pearson and Spearman correlation of predicted and true values.",
+            citation="",
+            inputs_description="predictions, references: one float per text.",
+            features=datasets.Features(
+                {"predictions": datasets.Value("float64"), "references": datasets.Value("float64")}
+            ),
+        )
+
+    def _compute(self, predictions, references):
+        predictions, references = np.asarray(predictions, dtype=float), np.asarray(references, dtype=float)
+        return {
+            "mse": float(((predictions - references) ** 2).mean()),
+            "mae": float(np.abs(predictions - references).mean()),
+            "pearson": pearson(predictions, references),
+            "spearman": pearson(average_ranks(predictions), average_ranks(references)),
+        }
+
+
+def report(problem_type: str, logits: np.ndarray, references: np.ndarray, labels: list[str], threshold: float) -> dict:
+    """Every metric of the problem type, from the model's logits."""
+    if problem_type == "regression":
+        return RegressionReport().compute(predictions=logits.reshape(-1), references=references.reshape(-1))
+    if problem_type == "multi_label_classification":
+        predicted = (1 / (1 + np.exp(-logits)) > threshold).astype(np.int64)
+        return MultiLabelReport().compute(
+            predictions=predicted, references=references.astype(np.int64), label_names=labels
+        )
+    return ClassificationReport().compute(predictions=logits.argmax(-1), references=references, label_names=labels)
+
+
+SCALAR_METRICS = {
+    "single_label_classification": ("accuracy", "macro_f1"),
+    "multi_label_classification": ("micro_f1", "macro_f1", "subset_accuracy"),
+    "regression": ("mse", "mae", "pearson", "spearman"),
+}
+
+
+def trainer_metrics(label_names: list[str], problem_type: str = "single_label_classification", threshold: float = 0.5):
     """`compute_metrics` for `Trainer`: the scalar metrics it logs and picks the best checkpoint by."""
-    metric = ClassificationReport()
 
     def compute_metrics(eval_prediction) -> dict[str, float]:
-        predictions = np.argmax(eval_prediction.predictions, axis=-1)
-        report = metric.compute(predictions=predictions, references=eval_prediction.label_ids, label_names=label_names)
-        return {"accuracy": report["accuracy"], "macro_f1": report["macro_f1"]}
+        scores = report(problem_type, eval_prediction.predictions, eval_prediction.label_ids, label_names, threshold)
+        return {name: scores[name] for name in SCALAR_METRICS[problem_type]}
 
     return compute_metrics

@@ -1,5 +1,6 @@
 """Guards that keep a run from losing work: output_dir checks, write beside then swap, a checkpoint on Ctrl-C."""
 
+import json
 import logging
 import os
 import shutil
@@ -8,7 +9,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import torch
+from safetensors import SafetensorError, safe_open
 from transformers import TrainerCallback, TrainingArguments
+from transformers.trainer import TRAINER_STATE_NAME
 from transformers.trainer_utils import get_last_checkpoint
 
 from .errors import ConfigError
@@ -28,6 +31,26 @@ def resolve_resume(training_args: TrainingArguments) -> str | None:
         return resume
     output_dir = Path(training_args.output_dir)
     return get_last_checkpoint(str(output_dir)) if output_dir.is_dir() else None
+
+
+def check_checkpoint(path: str) -> None:
+    """A checkpoint to resume from must be whole: its trainer state readable, its weight files intact."""
+    folder = Path(path)
+    advice = "Resume from another checkpoint-N folder of the run, or start again with --overwrite_output_dir true."
+    if not folder.is_dir():
+        raise ConfigError(f"--resume_from_checkpoint {path!r} is not a folder. Give a checkpoint-N folder, or auto.")
+    try:
+        json.loads((folder / TRAINER_STATE_NAME).read_text())
+    except (OSError, ValueError) as error:
+        raise ConfigError(
+            f"{path} is not a whole checkpoint: its {TRAINER_STATE_NAME} is unreadable ({error}). {advice}"
+        ) from error
+    for weights in folder.glob("*.safetensors"):
+        try:
+            with safe_open(weights, "pt") as tensors:
+                tensors.keys()
+        except (OSError, SafetensorError) as error:
+            raise ConfigError(f"{weights} is damaged ({error}). {advice}") from error
 
 
 @dataclass
@@ -58,13 +81,17 @@ def plan_output_dir(training_args: TrainingArguments, overwrite: bool) -> Output
     incomplete = output_dir.with_name(output_dir.name + INCOMPLETE_SUFFIX)
     if training_args.resume_from_checkpoint == "auto" and incomplete.is_dir() and get_last_checkpoint(incomplete):
         # A replacing run was stopped: it goes on beside the earlier run, which it still has to replace.
-        return OutputPlan(output_dir, incomplete, get_last_checkpoint(str(incomplete)))
+        resume = get_last_checkpoint(str(incomplete))
+        check_checkpoint(resume)
+        return OutputPlan(output_dir, incomplete, resume)
     resume = resolve_resume(training_args)
     if holds_files(output_dir) and not (resume or overwrite):
         raise ConfigError(
             f"output_dir {str(output_dir)!r} already holds a run. Pass --resume_from_checkpoint auto to continue it, "
             "--overwrite_output_dir true to replace it, or another --output_dir."
         )
+    if resume:
+        check_checkpoint(resume)
     replaces = overwrite and not resume and holds_files(output_dir)
     work_dir = incomplete if replaces else output_dir
     check_writable(output_dir)

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from transformers import EvalPrediction
 
-from seqclf_hf.metrics import ClassificationReport, trainer_metrics
+from seqclf_hf.metrics import SCALAR_METRICS, ClassificationReport, MultiLabelReport, RegressionReport, trainer_metrics
 
 # true:  A A A B B C      confusion (rows true, columns predicted):  A [2 1 0]
 # pred:  A B A B B B                                                 B [0 2 0]
@@ -87,3 +87,41 @@ def test_trainer_metrics_returns_only_scalars():
     assert all(isinstance(value, float) for value in metrics.values())
     assert metrics["accuracy"] == pytest.approx(4 / 6)
     assert metrics["macro_f1"] == pytest.approx((0.8 + 2 / 3) / 3)
+
+
+def test_multi_label_report_against_scikit_learn():
+    sklearn_metrics = pytest.importorskip("sklearn.metrics")
+    rng = np.random.default_rng(0)
+    references, predictions = rng.integers(0, 2, (50, 4)), rng.integers(0, 2, (50, 4))
+    predictions[:, 3] = 0  # a label never predicted
+    report = MultiLabelReport().compute(predictions=predictions, references=references, label_names=list("abcd"))
+    assert report["micro_f1"] == pytest.approx(sklearn_metrics.f1_score(references, predictions, average="micro"))
+    expected_macro = sklearn_metrics.f1_score(references, predictions, average="macro", zero_division=0)
+    assert report["macro_f1"] == pytest.approx(expected_macro)
+    assert report["subset_accuracy"] == pytest.approx(sklearn_metrics.accuracy_score(references, predictions))
+    assert report["per_class"]["d"]["precision"] == 0 and report["per_class"]["a"]["support"] == references[:, 0].sum()
+
+
+def test_regression_report_against_scipy():
+    stats = pytest.importorskip("scipy.stats")
+    references = np.array([1.0, 2.0, 2.0, 3.0, 5.0, 4.0])
+    predictions = np.array([1.5, 1.5, 2.5, 3.0, 4.0, 4.0])  # ties on both sides
+    report = RegressionReport().compute(predictions=predictions, references=references)
+    assert report["mse"] == pytest.approx(((predictions - references) ** 2).mean())
+    assert report["mae"] == pytest.approx(np.abs(predictions - references).mean())
+    assert report["pearson"] == pytest.approx(stats.pearsonr(predictions, references).statistic)
+    assert report["spearman"] == pytest.approx(stats.spearmanr(predictions, references).statistic)
+
+
+@pytest.mark.parametrize(
+    ("problem_type", "logits", "references", "expected"),
+    [
+        ("multi_label_classification", [[2.0, -2.0], [2.0, 2.0]], [[1, 0], [1, 0]], {"subset_accuracy": 0.5}),
+        ("regression", [[1.0], [3.0]], [1.0, 2.0], {"mse": 0.5, "mae": 0.5}),
+    ],
+)
+def test_trainer_metrics_follow_the_problem_type(problem_type, logits, references, expected):
+    compute = trainer_metrics(["a", "b"], problem_type)
+    metrics = compute(EvalPrediction(predictions=np.array(logits), label_ids=np.array(references)))
+    assert set(metrics) == set(SCALAR_METRICS[problem_type])
+    assert {name: metrics[name] for name in expected} == pytest.approx(expected)

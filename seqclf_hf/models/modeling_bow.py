@@ -33,7 +33,7 @@ class BagOfWordsForSequenceClassification(SeqClfPreTrainedModel):
             pooled = (embedded * self.position_weights(mask).unsqueeze(-1)).sum(1)
         else:
             pooled = masked_mean(embedded, mask)
-        return classification_output(self.classifier(self.dropout(pooled)), labels)
+        return classification_output(self.classifier(self.dropout(pooled)), labels, self.config)
 
 
 __all__ = ["BagOfWordsForSequenceClassification"]

@@ -34,7 +34,7 @@ class CNNForSequenceClassification(SeqClfPreTrainedModel):
             features = torch.relu(conv(embedded))[..., :seq_len]  # even kernels give one extra position
             pooled.append(masked_max(features.transpose(1, 2), mask))  # (batch, filters)
         logits = self.classifier(self.dropout(torch.cat(pooled, dim=-1)))
-        return classification_output(logits, labels)
+        return classification_output(logits, labels, self.config)
 
 
 __all__ = ["CNNForSequenceClassification"]

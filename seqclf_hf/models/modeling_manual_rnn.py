@@ -71,7 +71,7 @@ class ManualRNNForSequenceClassification(SeqClfPreTrainedModel):
     def forward(self, input_ids, attention_mask=None, labels=None, **kwargs):
         mask = default_mask(input_ids, attention_mask)
         states = self.cell(self.embeddings(input_ids), mask)  # (batch, seq, hidden)
-        return classification_output(self.classifier(states[:, -1]), labels)
+        return classification_output(self.classifier(states[:, -1]), labels, self.config)
 
 
 __all__ = ["ManualRNNForSequenceClassification"]

@@ -109,7 +109,7 @@ class RNNForSequenceClassification(SeqClfPreTrainedModel):
         logits = self.classifier(self.dropout(pooled))
         wants_attentions = output_attentions if output_attentions is not None else self.config.output_attentions
         attentions = (weights,) if wants_attentions and self.attention is not None else None
-        return classification_output(logits, labels, attentions)
+        return classification_output(logits, labels, self.config, attentions)
 
 
 __all__ = ["RNNForSequenceClassification"]

@@ -84,7 +84,7 @@ class TransformerForSequenceClassification(SeqClfPreTrainedModel):
         for layer in self.layers:
             hidden = layer(hidden, mask)  # (batch, seq, hidden)
         pooled = masked_mean(self.final_norm(hidden), mask)
-        return classification_output(self.classifier(self.dropout(pooled)), labels)
+        return classification_output(self.classifier(self.dropout(pooled)), labels, self.config)
 
 
 __all__ = ["TransformerForSequenceClassification"]

@@ -1,4 +1,4 @@
-"""Pieces shared by the non-pretrained families: masked pooling, the loss, and the common base class.
+"""Pieces shared by the non-pretrained families: masked pooling, the loss per problem type, and the base class.
 
 Every model marks real tokens with `attention_mask` (1 = real, 0 = padding); nothing here ever reads a padded
 position, so adding padding cannot change a prediction.
@@ -30,9 +30,28 @@ def default_mask(input_ids: torch.Tensor, attention_mask: torch.Tensor | None) -
     return attention_mask.bool()
 
 
-def classification_output(logits, labels=None, attentions=None) -> SequenceClassifierOutput:
-    """Wrap logits (and the cross-entropy loss when labels are given) the way transformers' heads do."""
-    loss = None if labels is None else nn.functional.cross_entropy(logits, labels)
+def problem_type(config, labels: torch.Tensor) -> str:
+    """`config.problem_type`, or what transformers' heads infer when it is unset: one output is a regression, integer
+    labels name one class each, float labels are one 0/1 column per class."""
+    if config.problem_type:
+        return config.problem_type
+    if config.num_labels == 1:
+        return "regression"
+    return "single_label_classification" if labels.dtype in (torch.long, torch.int) else "multi_label_classification"
+
+
+def classification_output(logits, labels=None, config=None, attentions=None) -> SequenceClassifierOutput:
+    """Wrap logits, and the loss transformers' heads compute for the problem type when labels are given:
+    cross-entropy (one label), binary cross-entropy with logits (several labels), mean squared error (a number)."""
+    loss = None
+    if labels is not None:
+        kind = problem_type(config, labels)
+        if kind == "regression":
+            loss = nn.functional.mse_loss(logits.squeeze(-1), labels.to(logits.dtype).view(-1))
+        elif kind == "multi_label_classification":
+            loss = nn.functional.binary_cross_entropy_with_logits(logits, labels.to(logits.dtype))
+        else:
+            loss = nn.functional.cross_entropy(logits, labels.view(-1))
     return SequenceClassifierOutput(loss=loss, logits=logits, attentions=attentions)
 
 

@@ -1,0 +1,209 @@
+"""A table of bad inputs through the real recipe (recipes/train.py): each ends in a short `error:` naming the problem,
+no traceback, and leaves the output folder it was pointed at byte-for-byte as it was.
+
+All cases run in one child process (recipes/train.py executed as __main__ once per case), so the table costs one
+start of Python and torch, not one per case.
+"""
+
+import csv
+import hashlib
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+TRAIN_SCRIPT = REPO / "recipes" / "train.py"
+TINY_LSTM = ["--model", "lstm", "--embedding_dim", "8", "--hidden_sizes", "8"]
+STEPS = ["--eval_strategy", "steps", "--save_strategy", "steps"]
+
+# Runs every case as `python recipes/train.py ARGS` would, in this one process; prints one JSON line per case.
+DRIVER = textwrap.dedent(
+    """
+    import contextlib, io, json, runpy, sys, traceback
+    for case in json.loads(sys.argv[1]):
+        sys.argv = [sys.argv[0], *case]
+        stderr, code, crash = io.StringIO(), 0, ""
+        with contextlib.redirect_stderr(stderr):
+            try:
+                runpy.run_path({script!r}, run_name="__main__")
+            except SystemExit as stop:
+                code = stop.code
+            except BaseException:
+                crash = traceback.format_exc()
+        message = code if isinstance(code, str) else stderr.getvalue()
+        exit_code = 1 if isinstance(code, str) else (code or 0)
+        print(json.dumps({{"exit": exit_code, "message": message, "crash": crash}}), flush=True)
+    """
+)
+
+
+def tree_digest(folder: Path) -> dict[str, str]:
+    """Relative path -> sha256 of every file below `folder` (or of `folder` itself, when it is a file)."""
+    if folder.is_file():
+        return {folder.name: hashlib.sha256(folder.read_bytes()).hexdigest()}
+    return {
+        str(path.relative_to(folder)): hashlib.sha256(path.read_bytes()).hexdigest()
+        for path in sorted(folder.rglob("*"))
+        if path.is_file()
+    }
+
+
+def write_csv(path: Path, rows: list[dict], columns=("text", "label")) -> str:
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(columns), extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(rows)
+    return str(path)
+
+
+def earlier_run(folder: Path, checkpoint_state: bytes = b'{"global_step": 5}', weights: bytes | None = None) -> Path:
+    """A folder standing for a user's earlier run: the table checks that nothing in it changes."""
+    checkpoint = folder / "checkpoint-5"
+    checkpoint.mkdir(parents=True)
+    (folder / "model.safetensors").write_bytes(b"weights of the earlier run")
+    (folder / "metrics.json").write_text('{"eval_accuracy": 0.9}')
+    (checkpoint / "trainer_state.json").write_bytes(checkpoint_state)
+    if weights is not None:
+        (checkpoint / "model.safetensors").write_bytes(weights)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def table(tmp_path_factory, make_rows, make_dataset):
+    """(case id, argv, output folder, expected words in the error) for every bad input."""
+    root = tmp_path_factory.mktemp("bad-inputs")
+    data = root / "data"
+    written = make_dataset(data, sizes={"train": 4, "validation": 2})
+    train, rows = written["train"], make_rows(4)
+    files = ["--train_file", train, "--validation_file", written["validation"]]
+    header_only = write_csv(data / "header-only.csv", [])
+    (data / "empty.csv").write_text("")
+    unseen = write_csv(data / "unseen.csv", [{"text": "What is new ?", "label": "NEW"}, *rows[:6]])
+    one_class = write_csv(data / "one-class.csv", [{"text": f"Who is {i} ?", "label": "HUM"} for i in range(8)])
+    (data / "latin1.csv").write_bytes("text,label\ncafé au lait ?,ENTY\nWho is it ?,HUM\n".encode("latin-1"))
+    (data / "typo.yaml").write_text("model_family: lstm\nhiden_sizes: [8]\n")
+    (data / "list.yaml").write_text("- model_family\n- lstm\n")
+    cases = [
+        ("missing-train-file", ["--train_file", str(data / "nope.csv")], "does not exist"),
+        ("wrong-text-column", [*files, "--text_column_name", "question"], "--text_column_name"),
+        ("wrong-label-column", [*files, "--label_column_name", "category"], "--label_column_name"),
+        ("header-only-file", ["--train_file", header_only], "no examples"),
+        ("empty-file", ["--train_file", str(data / "empty.csv")], "empty"),
+        ("label-only-in-validation", ["--train_file", train, "--validation_file", unseen], "'NEW'"),
+        ("one-class", ["--train_file", one_class], "only one label"),
+        ("not-utf8", ["--train_file", str(data / "latin1.csv")], "--file_encoding"),
+        ("yaml-typo", ["--config", str(data / "typo.yaml"), *files], "hiden_sizes"),
+        ("yaml-not-a-mapping", ["--config", str(data / "list.yaml"), *files], "mapping"),
+        ("unknown-flag", [*files, "--hiden_sizes", "8"], "--hidden_sizes"),
+        ("wrong-type", [*files, "--num_train_epochs", "many"], "--num_train_epochs"),
+        ("no-epochs", [*files, "--num_train_epochs", "-1"], "--num_train_epochs"),
+        ("zero-max-steps", [*files, "--max_steps", "0"], "--max_steps"),
+        ("zero-learning-rate", [*files, "--learning_rate", "0"], "--learning_rate"),
+        ("zero-batch-size", [*files, "--per_device_train_batch_size", "0"], "--per_device_train_batch_size"),
+        ("negative-eval-steps", [*files, *STEPS, "--eval_steps", "-2"], "eval_steps"),
+        ("negative-save-steps", [*files, *STEPS, "--save_steps", "-1"], "save_steps"),
+        ("negative-size", [*files, "--embedding_dim", "-4"], "embedding_dim"),
+        (
+            "heads-not-dividing",
+            ["--model", "transformer", *files, "--hidden_size", "10", "--num_heads", "4"],
+            "num_heads",
+        ),
+        (
+            "kernel-too-wide",
+            ["--model", "cnn", "--num_filters", "4", *files, "--max_seq_length", "4"],
+            "--max_seq_length",
+        ),
+        ("option-of-another-family", [*files, "--kernel_sizes", "3"], "kernel_sizes"),
+        ("fp16-without-gpu", [*files, "--fp16", "true"], "--fp16"),
+        ("prefix-tuning-lstm", [*files, "--peft", "prefix"], "--peft prefix"),
+        ("merge-without-lora", [*files, "--merge_lora", "true"], "--merge_lora"),
+    ]
+    table = []
+    for case_id, argv, expected in cases:
+        output_dir = earlier_run(root / case_id)
+        model = [] if "--model" in argv or "--config" in argv else TINY_LSTM
+        argv = [
+            *model,
+            "--num_train_epochs",
+            "1",
+            *argv,
+            "--output_dir",
+            str(output_dir),
+            "--overwrite_output_dir",
+            "true",
+        ]
+        table.append((case_id, argv, output_dir, expected))
+    used = earlier_run(root / "used-output-dir")
+    table.append(("used-output-dir", [*TINY_LSTM, *files, "--output_dir", str(used)], used, "--overwrite_output_dir"))
+    blocker = root / "a-file"
+    blocker.write_text("not a folder")
+    table.append(
+        ("unwritable-output-dir", [*TINY_LSTM, *files, "--output_dir", str(blocker / "out")], blocker, "write")
+    )
+    for case_id, state, weights in [
+        ("corrupt-checkpoint", b"{not json", None),
+        ("partial-checkpoint", b'{"global_step": 5}', b"\x08\x00\x00\x00\x00\x00\x00\x00{}"),
+        ("missing-checkpoint", None, None),
+    ]:
+        output_dir = root / case_id
+        if state is None:
+            checkpoint = output_dir / "checkpoint-404"
+            earlier_run(output_dir)
+        else:
+            checkpoint = earlier_run(output_dir, state, weights) / "checkpoint-5"
+        argv = [*TINY_LSTM, *files, "--output_dir", str(output_dir), "--resume_from_checkpoint", str(checkpoint)]
+        table.append((case_id, argv, output_dir, "checkpoint"))
+    return table
+
+
+@pytest.fixture(scope="module")
+def outcomes(table, tmp_path_factory):
+    """Each case's (exit code, message, traceback, digest before, digest after), from one child process."""
+    before = {case_id: tree_digest(folder) for case_id, _, folder, _ in table}
+    home = tmp_path_factory.mktemp("hf-home")
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_HOME": str(home), "TQDM_DISABLE": "1"}
+    command = [
+        sys.executable,
+        "-c",
+        DRIVER.format(script=str(TRAIN_SCRIPT)),
+        json.dumps([argv for _, argv, *_ in table]),
+    ]
+    result = subprocess.run(command, capture_output=True, text=True, env=env, timeout=900, cwd=home)
+    lines = [json.loads(line) for line in result.stdout.splitlines() if line.startswith('{"exit"')]
+    assert len(lines) == len(table), result.stderr[-3000:]
+    print(f"\n{len(table)} bad-input cases ran through {TRAIN_SCRIPT.name}")
+    return {
+        case_id: {**line, "before": before[case_id], "after": tree_digest(folder)}
+        for (case_id, _, folder, _), line in zip(table, lines, strict=True)
+    }
+
+
+CASE_IDS = [
+    "missing-train-file", "wrong-text-column", "wrong-label-column", "header-only-file", "empty-file",
+    "label-only-in-validation", "one-class", "not-utf8", "yaml-typo", "yaml-not-a-mapping", "unknown-flag",
+    "wrong-type", "no-epochs", "zero-max-steps", "zero-learning-rate", "zero-batch-size", "negative-eval-steps",
+    "negative-save-steps", "negative-size", "heads-not-dividing", "kernel-too-wide", "option-of-another-family",
+    "fp16-without-gpu", "prefix-tuning-lstm", "merge-without-lora", "used-output-dir", "unwritable-output-dir",
+    "corrupt-checkpoint", "partial-checkpoint", "missing-checkpoint",
+]  # fmt: skip
+
+
+def test_the_table_covers_every_case(table):
+    assert [case_id for case_id, *_ in table] == CASE_IDS
+
+
+@pytest.mark.parametrize("case_id", CASE_IDS)
+def test_bad_input_is_a_short_error_and_changes_nothing(case_id, table, outcomes):
+    outcome = outcomes[case_id]
+    expected = next(words for other, _, _, words in table if other == case_id)
+    assert not outcome["crash"], outcome["crash"]
+    assert outcome["exit"] != 0
+    error_lines = [line for line in outcome["message"].splitlines() if line.startswith("error:")]
+    assert len(error_lines) == 1 and expected in outcome["message"], outcome["message"]
+    assert "Traceback" not in outcome["message"]
+    assert outcome["after"] == outcome["before"]
