@@ -15,15 +15,14 @@ from transformers import AutoTokenizer, pipeline
 import seqclf_hf  # noqa: F401  (registers the custom families, so pipeline() loads them without remote code)
 from seqclf_hf.arguments import ModelArguments
 from seqclf_hf.build import build_model, build_tokenizer, train_tokenizer
-from seqclf_hf.cli import parse_args
 from seqclf_hf.errors import ConfigError, ModelSetupError
 from seqclf_hf.models import CUSTOM_FAMILIES, FAMILIES
+from seqclf_hf.recipe_args import CONFIGS_DIR, parse_args
 
 REPO = Path(__file__).resolve().parents[1]
 TRAIN_SCRIPT = REPO / "recipes" / "train.py"
-CONFIGS_DIR = REPO / "recipes" / "configs"
-# Recipe YAMLs anywhere under recipes/, except accelerate's launcher configs (hardware, not recipe options).
-RECIPE_YAML = sorted(path for path in (REPO / "recipes").rglob("*.yaml") if "accelerate" not in path.parts)
+# The shipped recipes (package data; recipes/configs links to them), not accelerate's launcher configs (hardware).
+RECIPE_YAML = sorted(CONFIGS_DIR.glob("*.yaml"))
 ACCELERATE_YAML = sorted((REPO / "recipes" / "accelerate").glob("*.yaml"))
 LABELS = ["ABBR", "DESC", "ENTY", "HUM", "LOC", "NUM"]
 TEXTS = ["What does NASA stand for ?", "Who invented the radio ?", "Where is Petra located ?", "How many planets ?"]
@@ -181,7 +180,8 @@ def csv_files(tmp_path_factory, make_dataset):
 
 
 def subprocess_env(tmp_path):
-    env = {key: value for key, value in os.environ.items() if key != "PYTHONPATH"}
+    """Offline, a private HF_HOME, and this checkout's seqclf_hf rather than whichever one is installed."""
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
     env.update(HF_HUB_OFFLINE="1", HF_HOME=str(tmp_path / "hf_home"), TOKENIZERS_PARALLELISM="false")
     return env
 
@@ -271,6 +271,7 @@ def clean_python(tmp_path_factory):
 
 def run_clean(python, args, tmp_path):
     env = subprocess_env(tmp_path)
+    del env["PYTHONPATH"]  # this venv must not see seqclf_hf
     env["HF_MODULES_CACHE"] = str(tmp_path / "hf_modules")
     command = [str(python), *args]
     return subprocess.run(
