@@ -14,6 +14,7 @@ from torch.utils.data import Sampler
 
 from .arguments import DataArguments
 from .errors import DataError
+from .hub_access import hub_reachable
 
 logger = logging.getLogger(__name__)
 
@@ -77,6 +78,7 @@ def read_local_file(path: str, granularity: str) -> Dataset:
 
 def load_hub_dataset(args: DataArguments) -> DatasetDict:
     name = args.dataset_name or TREC_HUB_ID
+    hub_reachable()  # offline, the cache answers (or fails) at once instead of after the client's retries
     try:
         return datasets.load_dataset(name, args.dataset_config_name)
     except (ConnectionError, OSError, ValueError) as error:
