@@ -41,7 +41,7 @@ COMMON_TRAINER_OPTIONS = (
     "hub_model_id",
 )
 HELP_FLAGS = ("-h", "--help", "--help-all")
-# One help section per dataclass, this project's first, in the order HfArgumentParser fills them.
+# One help section per dataclass, in this order: this project's options before the Trainer's.
 SECTIONS = {
     ModelArguments: "model (ModelArguments)",
     DataArguments: "data (DataArguments)",
@@ -130,8 +130,6 @@ class RecipeParser(HfArgumentParser):
     def print_recipe_help(self, show_all: bool) -> None:
         trainer_options = {field.name for field in dataclasses.fields(TrainingArguments)}
         for action in self._actions:
-            if action.dest == "model_family":
-                action.required = False  # --model or --config gives it
             if not show_all and action.dest in trainer_options and action.dest not in COMMON_TRAINER_OPTIONS:
                 action.help = argparse.SUPPRESS
         self.print_help()
