@@ -120,6 +120,10 @@ class DataArguments:
     train_file: str | None = field(
         default=None, metadata={"help": "Local .csv, .json, .jsonl, .parquet or TREC .label."}
     )
+    file_encoding: str = field(
+        default="utf-8",
+        metadata={"help": "Text encoding of the local .csv, .json, .jsonl and .label files, e.g. latin-1 or cp1252."},
+    )
     validation_file: str | None = field(default=None, metadata={"help": "Local validation file (same formats)."})
     test_file: str | None = field(default=None, metadata={"help": "Local test file (same formats)."})
     text_column_name: str | None = field(default=None, metadata={"help": "Text column (default: 'text')."})

@@ -9,6 +9,7 @@ from transformers import AutoModel, AutoModelForSequenceClassification, AutoToke
 from .arguments import ModelArguments
 from .embeddings import TokenVectors, copy_into, from_encoder, from_text_file, report, vocabulary, words_in_text_file
 from .errors import ModelSetupError
+from .hub_access import hub_reachable
 from .models import CUSTOM_FAMILIES, PRETRAINED_FAMILY
 from .validation import check_architecture, check_embedding_options, check_tokenizer_options
 
@@ -25,6 +26,8 @@ def load_pretrained(loader, name: str, what: str, alternative: str = "", **kwarg
 
     `what` names the option that gave `name`; `alternative` is another way out, for the message.
     """
+    if not Path(name).exists():
+        hub_reachable()  # offline, the cache answers (or fails) at once instead of after the client's retries
     try:
         return loader.from_pretrained(name, **kwargs)
     except OSError as error:

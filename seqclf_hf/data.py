@@ -4,6 +4,7 @@ Every split comes out with two columns: `text` (str) and `label` (a `ClassLabel`
 ordered from the training split), so the rest of the toolkit never sees a dataset's own column names.
 """
 
+import codecs
 import logging
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from torch.utils.data import Sampler
 
 from .arguments import DataArguments
 from .errors import DataError
+from .hub_access import hub_reachable
 from .validation import check_data_sources
 
 logger = logging.getLogger(__name__)
@@ -29,19 +31,20 @@ def sample_data_path() -> Path:
     return Path(__file__).parent / "sample_data" / "questions.csv"
 
 
-def read_trec_label_file(path: str | Path, granularity: str = "coarse") -> Dataset:
+def read_trec_label_file(path: str | Path, granularity: str = "coarse", encoding: str = "utf-8") -> Dataset:
     """Read a TREC `.label` file: `COARSE:fine question words ...` per line.
 
     The label is everything before the first space, so the fine label ("manner") never leaks into the text.
-    Bytes that are not UTF-8 are replaced (and counted) rather than dropping the line.
+    Bytes that are not valid in `encoding` are replaced (and counted) rather than dropping the line: TREC's own
+    files have a few.
     """
     raw_lines = Path(path).read_bytes().splitlines()
     texts, labels, undecodable = [], [], 0
     for line_number, raw in enumerate(raw_lines, start=1):
         try:
-            line = raw.decode("utf-8")
+            line = raw.decode(encoding)
         except UnicodeDecodeError:
-            line, undecodable = raw.decode("utf-8", errors="replace"), undecodable + 1
+            line, undecodable = raw.decode(encoding, errors="replace"), undecodable + 1
         if not line.strip():
             continue
         label, _, question = line.strip().partition(" ")
@@ -53,31 +56,74 @@ def read_trec_label_file(path: str | Path, granularity: str = "coarse") -> Datas
         labels.append(label.split(":")[0] if granularity == "coarse" else label)
         texts.append(question.strip())
     if undecodable:
-        logger.warning("%s: %d line(s) were not valid UTF-8; bad bytes were replaced with U+FFFD.", path, undecodable)
+        logger.warning(
+            "%s: %d line(s) were not valid %s; bad bytes were replaced with U+FFFD (the file's encoding: "
+            "--file_encoding).",
+            *(path, undecodable, encoding),
+        )
     return Dataset.from_dict({"text": texts, "label": labels})
 
 
-def read_local_file(path: str, granularity: str) -> Dataset:
+def first_undecodable_line(path: Path, encoding: str) -> tuple[int, bytes] | None:
+    """(number, bytes) of the first line of `path` that is not valid `encoding`, or None when every line is."""
+    decoder = codecs.getincrementaldecoder(encoding)()  # incremental: a character may span a line break (UTF-16)
+    with path.open("rb") as lines:
+        for number, line in enumerate(lines, start=1):
+            try:
+                decoder.decode(line)
+            except UnicodeDecodeError:
+                return number, line
+    return None
+
+
+def check_encoding(path: Path, encoding: str) -> None:
+    """A text file that does not decode is a one-line error, not the `datasets` builder's long traceback."""
+    bad = first_undecodable_line(path, encoding)
+    if bad:
+        number, line = bad
+        raise DataError(
+            f"{path}, line {number}, is not valid {encoding}: {line.strip()[:80]!r}. Give the file's encoding with "
+            "--file_encoding (e.g. --file_encoding latin-1), or save it as UTF-8."
+        )
+
+
+def read_local_file(path: str, granularity: str, encoding: str = "utf-8") -> Dataset:
     file_path = Path(path)
     if not file_path.is_file():
         raise DataError(f"Data file {path!r} does not exist. Check the path given to --train/validation/test_file.")
     if file_path.stat().st_size == 0:
         raise DataError(f"Data file {path!r} is empty. Give a file with one example per row.")
+    try:
+        codecs.lookup(encoding)
+    except LookupError as error:
+        raise DataError(
+            f"Unknown --file_encoding {encoding!r}; give a codec name, e.g. utf-8, latin-1, cp1252."
+        ) from error
     if file_path.suffix == ".label":
-        return read_trec_label_file(file_path, granularity)
+        return read_trec_label_file(file_path, granularity, encoding)
     builder = FILE_BUILDERS.get(file_path.suffix)
     if builder is None:
         raise DataError(
             f"Data file {path!r} has an unsupported extension; use one of {', '.join([*FILE_BUILDERS, '.label'])}."
         )
+    if builder == "parquet":  # binary: its strings are UTF-8 by definition
+        return load_file(builder, file_path)
+    check_encoding(file_path, encoding)
+    return load_file(builder, file_path, encoding=encoding)
+
+
+def load_file(builder: str, file_path: Path, **options) -> Dataset:
     try:
-        return datasets.load_dataset(builder, data_files=str(file_path), split="train")
+        return datasets.load_dataset(builder, data_files=str(file_path), split="train", **options)
     except ValueError as error:  # e.g. a CSV with a header and no rows: "corresponds to no data"
-        raise DataError(f"{path!r} holds no examples ({error}). Give a file with one example per row.") from error
+        raise DataError(
+            f"{str(file_path)!r} holds no examples ({error}). Give a file with one example per row."
+        ) from error
 
 
 def load_hub_dataset(args: DataArguments) -> DatasetDict:
     name = args.dataset_name or TREC_HUB_ID
+    hub_reachable()  # offline, the cache answers (or fails) at once instead of after the client's retries
     try:
         return datasets.load_dataset(name, args.dataset_config_name)
     except (ConnectionError, OSError, ValueError) as error:
@@ -94,7 +140,10 @@ def load_raw_splits(args: DataArguments) -> tuple[DatasetDict, dict[str, str]]:
     check_data_sources(args)
     given_files = {split: getattr(args, attr) for split, attr in SPLIT_FILES.items() if getattr(args, attr)}
     if given_files:
-        splits = {split: read_local_file(path, args.label_granularity) for split, path in given_files.items()}
+        splits = {
+            split: read_local_file(path, args.label_granularity, args.file_encoding)
+            for split, path in given_files.items()
+        }
         return DatasetDict(splits), given_files
     if args.dataset_name == SAMPLE_DATASET:
         path = sample_data_path()

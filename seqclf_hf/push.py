@@ -10,9 +10,9 @@ from .errors import UserInputError
 from .hub import push_output_dir
 
 
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m seqclf_hf.push", description=__doc__.splitlines()[0])
-    parser.add_argument("output_dir", help="a folder written by recipes/train.py")
+def main(argv: list[str] | None = None, prog: str = "python -m seqclf_hf.push") -> None:
+    parser = argparse.ArgumentParser(prog=prog, description=__doc__.splitlines()[0])
+    parser.add_argument("output_dir", help="a folder written by seqclf-hf train (recipes/train.py)")
     parser.add_argument("repo_id", help="the Hub repo to create or update, e.g. your-name/trec-lstm")
     parser.add_argument("--private", action="store_true", help="create the repo as private")
     args = parser.parse_args(argv)

@@ -249,14 +249,19 @@ def save_run(trainer: Trainer, tokenizer, metrics: dict, arguments: dict, merge_
         logger.info("Pushed to %s", url)
 
 
-def print_summary(output_dir: str, metrics: dict, texts: list[str]) -> None:
-    """Accuracy per split, a few predictions made through `pipeline` from what was saved, and where it is."""
+def print_summary(output_dir: str, metrics: dict, texts: list[str], labels: list[str]) -> None:
+    """Accuracy per split, a few predictions made through `pipeline` from what was saved, and where it is.
+
+    `labels` are the texts' true labels, shown next to the predictions so a wrong one stands out.
+    """
     print("\nsplit        accuracy  macro-F1")
     for prefix, name in (("train", "train"), ("eval", "validation"), ("test", "test")):
         if f"{prefix}_accuracy" in metrics:
             print(f"{name:<12} {metrics[f'{prefix}_accuracy']:>8.4f}  {metrics[f'{prefix}_macro_f1']:>8.4f}")
     classifier = classification_pipeline(output_dir)
-    print("\nPredictions of the saved model (pipeline):")
-    for text, prediction in zip(texts, classifier(texts), strict=True):
-        print(f"  {prediction['label']:<6} {prediction['score']:.2f}  {text}")
+    print("\nPredictions of the saved model (pipeline) on held-out texts:")
+    print(f"  {'predicted':<12} {'true':<6} {'right':<5}  text")
+    for text, label, prediction in zip(texts, labels, classifier(texts), strict=True):
+        right = "yes" if prediction["label"] == label else "no"
+        print(f"  {prediction['label']:<6} {prediction['score']:.2f}  {label:<6} {right:<5}  {text}")
     print(f"\nModel, tokenizer, code, {METRICS_FILE} and plots saved to {Path(output_dir).resolve()}")

@@ -92,8 +92,44 @@ def test_trec_label_file_keeps_line_with_invalid_utf8(tmp_path, make_rows, save_
     texts = [*data["train"]["text"], *data["validation"]["text"]]
     assert len(texts) == line_count == 25
     assert "Who founded Caf\ufffd Central ?" in texts
-    assert any("UTF-8" in record.getMessage() and str(path) in record.getMessage() for record in caplog.records)
+    assert any("utf-8" in record.getMessage() and str(path) in record.getMessage() for record in caplog.records)
     assert any(record.levelno == logging.WARNING for record in caplog.records)
+
+
+def latin1_file(tmp_path, extension, save_rows, make_rows):
+    """A train file of made-up questions written as UTF-8, with "café" in Latin-1 on line 4."""
+    path = tmp_path / f"train.{extension}"
+    rows = make_rows(4)
+    rows[2]["text"] = "Who founded the Café Central ?"
+    save_rows(path, rows)
+    latin1 = "é".encode("latin-1")
+    path.write_bytes(path.read_bytes().replace("é".encode(), latin1).replace(b"\\u00e9", latin1))  # JSON escapes it
+    return path
+
+
+@pytest.mark.parametrize("extension", ["csv", "json", "jsonl"])
+def test_text_file_in_another_encoding_is_a_one_line_error_naming_line_and_option(
+    tmp_path, extension, save_rows, make_rows
+):
+    path = latin1_file(tmp_path, extension, save_rows, make_rows)
+    with pytest.raises(DataError) as error:
+        load_data(DataArguments(train_file=str(path)))
+    message = str(error.value)
+    assert "\n" not in message and str(path) in message and "--file_encoding" in message
+    line = 1 if extension == "json" else 4 - (extension == "jsonl")  # .json: one line; .csv: after the header
+    assert f"line {line}," in message
+
+
+@pytest.mark.parametrize("extension", ["csv", "jsonl", "label"])
+def test_file_encoding_reads_a_latin1_file(tmp_path, extension, save_rows, make_rows):
+    path = latin1_file(tmp_path, extension, save_rows, make_rows)
+    data = load_data(DataArguments(train_file=str(path), file_encoding="latin-1", validation_split_percentage=50))
+    assert "Who founded the Café Central ?" in [*data["train"]["text"], *data["validation"]["text"]]
+
+
+def test_unknown_file_encoding_is_named(csv_dataset):
+    with pytest.raises(DataError, match="--file_encoding 'latin-9'"):
+        load_data(DataArguments(train_file=csv_dataset["train"], file_encoding="latin-9"))
 
 
 def test_malformed_trec_line_names_file_and_line(tmp_path):

@@ -13,10 +13,10 @@ from transformers import pipeline as hf_pipeline
 import seqclf_hf  # noqa: F401  (registers the custom families, so saved ones load without remote code)
 from seqclf_hf.arguments import DataArguments, ModelArguments, PeftArguments, RunArguments
 from seqclf_hf.build import build_model, train_tokenizer
-from seqclf_hf.cli import parse_args
 from seqclf_hf.errors import ConfigError, ModelSetupError
 from seqclf_hf.inference import classification_pipeline, load_model
 from seqclf_hf.peft_setup import BASE_DIR, MERGED_DIR, apply_peft, save_peft_outputs
+from seqclf_hf.recipe_args import parse_args
 from seqclf_hf.training import train
 
 # Names of the parameters each method trains: the adapter's, and the head's (peft's copy of it, or the head itself).

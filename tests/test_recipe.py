@@ -15,15 +15,14 @@ from transformers import AutoTokenizer, pipeline
 import seqclf_hf  # noqa: F401  (registers the custom families, so pipeline() loads them without remote code)
 from seqclf_hf.arguments import ModelArguments
 from seqclf_hf.build import build_model, build_tokenizer, train_tokenizer
-from seqclf_hf.cli import parse_args
 from seqclf_hf.errors import ConfigError, ModelSetupError
 from seqclf_hf.models import CUSTOM_FAMILIES, FAMILIES
+from seqclf_hf.recipe_args import CONFIGS_DIR, parse_args
 
 REPO = Path(__file__).resolve().parents[1]
 TRAIN_SCRIPT = REPO / "recipes" / "train.py"
-CONFIGS_DIR = REPO / "recipes" / "configs"
-# Recipe YAMLs anywhere under recipes/, except accelerate's launcher configs (hardware, not recipe options).
-RECIPE_YAML = sorted(path for path in (REPO / "recipes").rglob("*.yaml") if "accelerate" not in path.parts)
+# The shipped recipes (package data; recipes/configs links to them), not accelerate's launcher configs (hardware).
+RECIPE_YAML = sorted(CONFIGS_DIR.glob("*.yaml"))
 ACCELERATE_YAML = sorted((REPO / "recipes" / "accelerate").glob("*.yaml"))
 LABELS = ["ABBR", "DESC", "ENTY", "HUM", "LOC", "NUM"]
 TEXTS = ["What does NASA stand for ?", "Who invented the radio ?", "Where is Petra located ?", "How many planets ?"]
@@ -181,7 +180,8 @@ def csv_files(tmp_path_factory, make_dataset):
 
 
 def subprocess_env(tmp_path):
-    env = {key: value for key, value in os.environ.items() if key != "PYTHONPATH"}
+    """Offline, a private HF_HOME, and this checkout's seqclf_hf rather than whichever one is installed."""
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
     env.update(HF_HUB_OFFLINE="1", HF_HOME=str(tmp_path / "hf_home"), TOKENIZERS_PARALLELISM="false")
     return env
 
@@ -282,6 +282,7 @@ def clean_python(tmp_path_factory):
 
 def run_clean(python, args, tmp_path):
     env = subprocess_env(tmp_path)
+    del env["PYTHONPATH"]  # this venv must not see seqclf_hf
     env["HF_MODULES_CACHE"] = str(tmp_path / "hf_modules")
     command = [str(python), *args]
     return subprocess.run(
@@ -313,6 +314,26 @@ def test_saved_model_loads_with_remote_code_without_seqclf_hf(family, clean_pyth
     assert not loaded["seqclf"] and loaded["module"].startswith("transformers_modules")
     torch.testing.assert_close(torch.tensor(loaded["logits"]), expected, atol=1e-5, rtol=0)
     assert loaded["labels"] == [LABELS[i] for i in expected.argmax(-1).tolist()]
+
+
+TOKENIZER_SCRIPT = """
+import json, sys
+from transformers import PreTrainedTokenizerFast
+
+tokenizer = PreTrainedTokenizerFast.from_pretrained(sys.argv[1])
+print(json.dumps({"ids": tokenizer(json.loads(sys.argv[2]))["input_ids"], "inputs": tokenizer.model_input_names}))
+"""
+
+
+def test_saved_tokenizer_loads_without_seqclf_hf_or_remote_code(clean_python, word_tokenizer, tmp_path):
+    model = build_model(ModelArguments(model_family="lstm", **FAMILY_SIZES["lstm"]), word_tokenizer, LABELS)
+    model.save_pretrained(tmp_path / "model")  # config.json with auto_map, next to the tokenizer
+    word_tokenizer.save_pretrained(tmp_path / "model")
+    result = run_clean(clean_python, ["-c", TOKENIZER_SCRIPT, str(tmp_path / "model"), json.dumps(TEXTS)], tmp_path)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "custom code" not in result.stdout + result.stderr and "model of type" not in result.stderr
+    loaded = json.loads(result.stdout.strip().splitlines()[-1])
+    assert loaded == {"ids": word_tokenizer(TEXTS)["input_ids"], "inputs": ["input_ids", "attention_mask"]}
 
 
 def test_train_tokenizer_none_lets_a_named_tokenizer_replace_the_recipes(tmp_path):

@@ -1,17 +1,10 @@
 """recipes/search.py: an optuna search on tiny data writes a YAML the recipe trains from."""
 
-import importlib.util
-from pathlib import Path
-
 import pytest
 import yaml
 
-from seqclf_hf.cli import parse_args
-
-REPO = Path(__file__).resolve().parents[1]
-_spec = importlib.util.spec_from_file_location("search", REPO / "recipes" / "search.py")
-search = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(search)
+from seqclf_hf import search
+from seqclf_hf.recipe_args import parse_args
 
 
 def test_search_writes_the_best_trial_as_a_config_the_recipe_reads(make_dataset, tmp_path, capsys):

@@ -1,0 +1,89 @@
+"""The `seqclf-hf` console command, the recipes shipped as package data, and the recipe's --help."""
+
+import csv
+import importlib.resources
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from seqclf_hf import cli
+from seqclf_hf.recipe_args import parse_args
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def console_script_target() -> str:
+    """What `pip install` makes the seqclf-hf command run, as pyproject declares it."""
+    return re.search(r'^seqclf-hf = "(.+)"$', (REPO / "pyproject.toml").read_text(), re.MULTILINE).group(1)
+
+
+def test_recipes_are_package_data_and_the_clone_path_links_to_them():
+    shipped = importlib.resources.files("seqclf_hf") / "recipes"
+    assert yaml.safe_load((shipped / "lstm.yaml").read_text())["model_family"] == "lstm"
+    assert (REPO / "recipes" / "configs").resolve() == Path(str(shipped)).resolve()
+    assert '"recipes/*.yaml"' in (REPO / "pyproject.toml").read_text()  # so pip install ships them
+
+
+def test_console_command_trains_and_shows_true_labels_next_to_predictions(make_dataset, tmp_path):
+    module, function = console_script_target().split(":")
+    files = make_dataset(tmp_path / "data", "csv", sizes={"train": 6, "validation": 2, "test": 1})
+    output_dir = tmp_path / "out"
+    argv = ["train", "--model", "lstm", "--embedding_dim", "8", "--hidden_sizes", "8", "--num_train_epochs", "1"]
+    argv += [f"--{split}_file={path}" for split, path in files.items()] + ["--output_dir", str(output_dir)]
+    # What pip's generated seqclf-hf script does.
+    script = f"import sys; from {module} import {function}; sys.argv[0] = 'seqclf-hf'; sys.exit({function}())"
+    env = {**os.environ, "PYTHONPATH": str(REPO), "HF_HUB_OFFLINE": "1", "TQDM_DISABLE": "1"}
+    result = subprocess.run(
+        [sys.executable, "-c", script, *argv], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert (output_dir / "model.safetensors").is_file()
+    with open(files["test"], newline="") as handle:
+        true_label = {row["text"]: row["label"] for row in csv.DictReader(handle)}
+    shown = [line for line in result.stdout.splitlines() if line.rstrip().endswith(tuple(true_label))]
+    assert len(shown) == 5
+    for line in shown:  # predicted label, score, true label, right?, text
+        predicted, _, true, right, *text = line.split()
+        assert true == true_label[" ".join(text)] and right == ("yes" if predicted == true else "no")
+
+
+def test_unknown_command_is_a_one_line_error_naming_the_commands(capsys):
+    with pytest.raises(SystemExit, match="error: Unknown command 'trian'; the commands are train, search, push"):
+        cli.main(["trian", "--model", "lstm"])
+
+
+def test_space_without_a_clone_says_how_to_get_it(monkeypatch, tmp_path):
+    monkeypatch.setattr(cli, "SPACE_APP", tmp_path / "space" / "app.py")
+    with pytest.raises(SystemExit, match="error: .*git clone"):
+        cli.main(["space"])
+
+
+def recipe_help(capsys, *flags) -> str:
+    with pytest.raises(SystemExit) as stopped:
+        parse_args(["--model", "lstm", *flags])
+    assert stopped.value.code == 0
+    return capsys.readouterr().out
+
+
+def test_help_shows_the_recipes_values_and_this_projects_options_first(capsys):
+    text = recipe_help(capsys, "--help")
+    assert len(text.splitlines()) < 250
+    assert text.index("--model NAME") < text.index("--config FILE") < text.index("--model_family")
+    assert text.index("--peft ") < text.index("--num_train_epochs")  # this project's options, then the Trainer's
+    flat = " ".join(text.split())  # help lines wrap anywhere
+    epochs = flat[flat.index("--num_train_epochs") : flat.index("--learning_rate")]
+    learning_rate = flat[flat.index("--learning_rate") : flat.index("--weight_decay")]
+    assert "(default: 10)" in epochs and "(default: 0.002)" in learning_rate
+    assert "(default: None)" not in flat and "--output-dir" not in flat
+    assert "--lr_scheduler_type" not in text and "--help-all" in text
+
+
+def test_help_all_lists_every_trainer_option(capsys):
+    text = recipe_help(capsys, "--help-all")
+    assert "--lr_scheduler_type" in text and "--model_family" in text
+    assert not [line for line in text.splitlines() if line.count("(default:") > 1]
