@@ -77,6 +77,10 @@ HOW_TO_GET_A_MODEL = (
     "`SEQCLF_MODELS=outputs/demo-lstm,user/some-model python space/app.py` (local folders or Hub ids)."
 )
 EMPTY_MESSAGE = "✏️ Type a question (or click an example) to classify it."
+NO_TEXT_COLUMN_MESSAGE = (
+    "⚠️ No text column found: the CSV's columns are {columns}. Name the column `text` or `question`, type its name "
+    "under *Text column*, or upload a .txt file with one question per line."
+)
 UPLOAD_MESSAGE = (
     "📄 Upload a .csv file with a `text` (or `question`) column, or a .txt file with one question per line."
 )
@@ -85,9 +89,7 @@ UPLOAD_MESSAGE = (
 CONTROL_CHARACTERS = {code: " " for code in (*range(0x00, 0x20), *range(0x7F, 0xA0)) if chr(code) not in "\t\n"}
 
 
-# ---------------------------------------------------------------------------------------------------------------
-# Which models, loaded how
-# ---------------------------------------------------------------------------------------------------------------
+# Which models, loaded how --------------------------------------------------------------------------------------------
 
 
 def trained_outputs(outputs: Path) -> list[Path]:
@@ -95,7 +97,7 @@ def trained_outputs(outputs: Path) -> list[Path]:
     demo's first. A `*.incomplete` folder is a run still being written."""
     found = [
         path
-        for path in sorted(outputs.glob("*/"))
+        for path in sorted(outputs.glob("*"))
         if not path.name.endswith(INCOMPLETE_SUFFIX) and ((path / "config.json").is_file() or is_adapter(path))
     ]
     return sorted(found, key=lambda path: path.name != "demo-lstm")
@@ -131,8 +133,9 @@ def hub_reachable() -> bool:
 
 def load(source: str) -> Classifier:
     """A local folder, or a Hub id; a path that is not there fails at once rather than as a bad Hub id."""
-    if Path(source).expanduser().exists():
-        return load_classifier(Path(source).expanduser())
+    path = Path(source).expanduser()
+    if path.exists():
+        return load_classifier(path)
     if source.startswith(("/", ".", "~")) or source.count("/") != 1:
         raise FileNotFoundError(f"no such folder {source!r} (a Hub id looks like user/model)")
     offline = not hub_reachable()
@@ -175,9 +178,7 @@ def load_models(sources: list[str]) -> tuple[dict[str, Classifier], list[tuple[s
     return models, errors
 
 
-# ---------------------------------------------------------------------------------------------------------------
-# Text in, text out
-# ---------------------------------------------------------------------------------------------------------------
+# Text in, text out ---------------------------------------------------------------------------------------------------
 
 
 def clean_text(text) -> tuple[str, list[str], int]:
@@ -244,9 +245,7 @@ def no_models_message(load_errors) -> str:
     return f"⚠️ No model is loaded. {HOW_TO_GET_A_MODEL}" + (f"\n\nCould not load:{errors}" if errors else "")
 
 
-# ---------------------------------------------------------------------------------------------------------------
-# Explanations on screen
-# ---------------------------------------------------------------------------------------------------------------
+# Explanations on screen ----------------------------------------------------------------------------------------------
 
 
 def scaled(explanation: Explanation) -> list[float]:
@@ -309,45 +308,41 @@ def explanation_markdown(name: str, explanation: Explanation, display: list[floa
     return "\n\n".join(lines)
 
 
-# ---------------------------------------------------------------------------------------------------------------
-# Batch files
-# ---------------------------------------------------------------------------------------------------------------
+# Batch files ---------------------------------------------------------------------------------------------------------
 
 
-def read_questions(path: Path, text_column: str | None) -> tuple[pd.DataFrame | None, str, str]:
-    """The uploaded rows, the name of their text column, and an error message ("" when it worked)."""
-    text = path.read_bytes().decode("utf-8-sig", errors="replace")
+def read_questions(file: str | None, text_column: str | None) -> tuple[pd.DataFrame | None, str, str]:
+    """The uploaded rows, the name of their text column, and why there are none (Markdown; "" when there are)."""
+    if not file:
+        return None, "", UPLOAD_MESSAGE
+    path = Path(file)
+    try:
+        text = path.read_bytes().decode("utf-8-sig", errors="replace")
+    except OSError as error:
+        return None, "", f"⚠️ Could not read the file: {error}."
     if "\x00" in text:
-        return None, "", "This does not look like a text file (it contains NUL bytes). Upload a CSV or TXT file."
+        return None, "", "⚠️ This does not look like a text file (it contains NUL bytes). Upload a CSV or TXT file."
     if not text.strip():
-        return None, "", "The file is empty."
-    suffix = path.suffix.lower()
-    if suffix == ".txt":
+        return None, "", "⚠️ The file is empty."
+    if path.suffix.lower() == ".txt":
         return pd.DataFrame({"text": [line.strip() for line in text.splitlines() if line.strip()]}), "text", ""
-    if suffix not in (".csv", ".tsv"):
-        return None, "", f"Upload a .csv or .txt file (got {path.suffix or 'a file without extension'})."
+    if path.suffix.lower() not in (".csv", ".tsv"):
+        return None, "", f"⚠️ Upload a .csv or .txt file (got {path.suffix or 'a file without extension'})."
     try:
         delimiter = csv.Sniffer().sniff(text[:20_000], delimiters=",;\t|").delimiter
     except csv.Error:  # e.g. a single column
-        delimiter = "\t" if suffix == ".tsv" else ","
+        delimiter = "\t" if path.suffix.lower() == ".tsv" else ","
     try:  # every cell a string, empty cells "" (not NaN); repeated column names become name.1, name.2, …
         table = pd.read_csv(io.StringIO(text), sep=delimiter, dtype=str, keep_default_na=False)
     except (pd.errors.ParserError, csv.Error) as error:
-        return None, "", f"Could not read the CSV: {str(error).strip()}."
+        return None, "", f"⚠️ Could not read the CSV: {str(error).strip()}."
     table.columns = [str(name).strip() for name in table.columns]
     column = text_column_of(table, text_column)
+    columns = ", ".join(map(repr, table.columns))
+    if column is None and (text_column or "").strip():
+        return None, "", f"⚠️ The CSV has no column {text_column.strip()!r}; its columns are {columns}."
     if column is None:
-        columns = ", ".join(map(repr, table.columns))
-        if (text_column or "").strip():
-            return None, "", f"The CSV has no column {text_column.strip()!r}; its columns are {columns}."
-        return (
-            None,
-            "",
-            (
-                f"No text column found: the CSV's columns are {columns}. Name the column `text` or `question`, type "
-                "its name under *Text column*, or upload a .txt file with one question per line."
-            ),
-        )
+        return None, "", NO_TEXT_COLUMN_MESSAGE.format(columns=columns)
     return table, column, ""
 
 
@@ -358,22 +353,39 @@ def text_column_of(table: pd.DataFrame, wanted: str | None) -> str | None:
     return next((lowered[name] for name in names if name in lowered), None)
 
 
-def batch_notes(rows: int, classified: int, truncated: int, max_length: int) -> list[str]:
-    """What the summary line does not say: rows left out, left empty, or cut."""
+def predictions(classifier: Classifier, texts: pd.Series) -> pd.DataFrame:
+    """predicted_label, confidence and prob_<label> for each text; for empty texts "" and no numbers."""
+    todo = texts[texts.str.strip() != ""]
+    probabilities = pd.DataFrame(
+        classifier.probabilities(list(todo), BATCH_SIZE).tolist(), index=todo.index, columns=classifier.labels
+    ).round(4)
+    return pd.DataFrame(
+        {
+            "predicted_label": probabilities.idxmax(axis=1).reindex(texts.index, fill_value=""),
+            "confidence": probabilities.max(axis=1).reindex(texts.index),
+        }
+    ).join(probabilities.add_prefix("prob_"))
+
+
+def batch_summary(name: str, classifier: Classifier, column: str, rows: int, texts: pd.Series, seconds: float) -> str:
+    """What was classified (`rows` in the file), and what was not: rows left out, left empty, or cut."""
+    classified = [text for text in texts if text.strip()]
+    truncated = sum(item.truncated for item in classifier.encode(classified)) if classified else 0
+    skipped = len(texts) - len(classified)
     notes = [f"Only the first {MAX_BATCH_ROWS:,} of {rows:,} rows were classified."] if rows > MAX_BATCH_ROWS else []
-    if skipped := min(rows, MAX_BATCH_ROWS) - classified:
+    if skipped:
         notes.append(f"{skipped:,} empty row{'s were' if skipped > 1 else ' was'} left unclassified.")
     if truncated:
         notes.append(
-            f"{truncated:,} question{'s were' if truncated > 1 else ' was'} longer than {max_length} tokens and "
-            "truncated (the model read only the start)."
+            f"{truncated:,} question{'s were' if truncated > 1 else ' was'} longer than {classifier.max_length} "
+            "tokens and truncated (the model read only the start)."
         )
-    return notes
+    plural = "s" if len(classified) != 1 else ""
+    summary = f"Classified {len(classified):,} question{plural} from column `{column}` with {name} in {seconds:.2f} s."
+    return "\n\n".join([summary, format_notes(notes)]).strip()
 
 
-# ---------------------------------------------------------------------------------------------------------------
-# Endpoints
-# ---------------------------------------------------------------------------------------------------------------
+# Endpoints -----------------------------------------------------------------------------------------------------------
 
 
 class Endpoints:
@@ -473,43 +485,22 @@ class Endpoints:
         name = self.pick(model)
         if name is None:
             return empty, None, no_models_message(self.load_errors)
-        if not file:
-            return empty, None, UPLOAD_MESSAGE
-        path = Path(file if isinstance(file, str) else getattr(file, "name", str(file)))
-        try:
-            table, column, error = read_questions(path, text_column)
-        except OSError as error_reading:
-            return empty, None, f"⚠️ Could not read the file: {error_reading}."
-        if error:
-            return empty, None, f"⚠️ {error}"
-        rows, table = len(table), table.iloc[:MAX_BATCH_ROWS].copy()
-        if table.empty:
-            return empty, None, "⚠️ The file holds no questions."
-        classifier, started = self.models[name], time.perf_counter()
-        texts = pd.Series([clean_text(value)[0] for value in table[column]], index=table.index)
-        todo = texts[texts.str.strip() != ""]
-        probabilities = pd.DataFrame(
-            classifier.probabilities(list(todo), BATCH_SIZE).tolist(), index=todo.index, columns=classifier.labels
-        )
+        table, column, problem = read_questions(file, text_column)
+        if problem or table.empty:
+            return empty, None, problem or "⚠️ The file holds no questions."
+        classifier, rows, table = self.models[name], len(table), table.iloc[:MAX_BATCH_ROWS]
+        texts = table[column].map(lambda value: clean_text(value)[0])
+        started = time.perf_counter()
+        table = table.join(predictions(classifier, texts))
         seconds = time.perf_counter() - started
-        table["predicted_label"] = probabilities.idxmax(axis=1).reindex(table.index, fill_value="")
-        table["confidence"] = probabilities.max(axis=1).round(4)
-        table = table.join(probabilities.round(4).add_prefix("prob_"))
-        output = Path(tempfile.mkdtemp(prefix="seqclf_batch_")) / f"{path.stem}_predictions.csv"
+        output = Path(tempfile.mkdtemp(prefix="seqclf_batch_")) / f"{Path(file).stem}_predictions.csv"
         table.to_csv(output, index=False)
-        truncated = sum(item.truncated for item in classifier.encode(list(todo))) if len(todo) else 0
-        summary = (
-            f"Classified {len(todo):,} question{'s' if len(todo) != 1 else ''} from column `{column}` with {name} "
-            f"in {seconds:.2f} s."
-        )
-        notes = format_notes(batch_notes(rows, len(todo), truncated, classifier.max_length))
+        note = batch_summary(name, classifier, column, rows, texts, seconds)
         preview = table[[column, "predicted_label", "confidence"]].head(20).rename(columns={column: "text"})
-        return preview, str(output), "\n\n".join([summary, notes]).strip()
+        return preview, str(output), note
 
 
-# ---------------------------------------------------------------------------------------------------------------
-# Interface
-# ---------------------------------------------------------------------------------------------------------------
+# Interface -----------------------------------------------------------------------------------------------------------
 
 
 def models_markdown(models: dict[str, Classifier], load_errors, origin: str) -> str:
