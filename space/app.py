@@ -29,8 +29,7 @@ import huggingface_hub
 import pandas as pd
 from huggingface_hub.repocard import metadata_load
 
-from seqclf_hf.inference import Classifier, Encoded, Explanation, is_adapter, load_classifier
-from seqclf_hf.safety import INCOMPLETE_SUFFIX
+from seqclf_hf.inference import Classifier, Encoded, Explanation, finished_runs, load_classifier
 
 logger = logging.getLogger("seqclf_space")
 
@@ -92,24 +91,13 @@ CONTROL_CHARACTERS = {code: " " for code in (*range(0x00, 0x20), *range(0x7F, 0x
 # Which models, loaded how --------------------------------------------------------------------------------------------
 
 
-def trained_outputs(outputs: Path) -> list[Path]:
-    """The finished runs in `outputs`: whole models (config.json) and peft adapters (adapter_config.json), make
-    demo's first. A `*.incomplete` folder is a run still being written."""
-    found = [
-        path
-        for path in sorted(outputs.glob("*"))
-        if not path.name.endswith(INCOMPLETE_SUFFIX) and ((path / "config.json").is_file() or is_adapter(path))
-    ]
-    return sorted(found, key=lambda path: path.name != "demo-lstm")
-
-
 def model_sources() -> tuple[list[str], str]:
     """The models to load, and where the list came from."""
     names = [name.strip() for name in os.environ.get("SEQCLF_MODELS", "").split(",") if name.strip()]
     if names:
         return names, "SEQCLF_MODELS"
     outputs = REPO_ROOT / "outputs"
-    if found := trained_outputs(outputs):
+    if found := sorted(finished_runs(outputs), key=lambda path: path.name != "demo-lstm"):  # make demo's first
         return [str(path) for path in found[:MAX_DEFAULT_MODELS]], f"the trained models in {outputs}"
     if os.environ.get("SPACE_ID"):  # running as a Hugging Face Space: the models its README names
         return (metadata_load(SPACE_DIR / "README.md") or {}).get("models", []), "the README's `models:` list"

@@ -53,7 +53,8 @@ free_port, wait_for_server = load_test.free_port, load_test.wait_for_server
 @pytest.fixture(scope="session")
 def outputs_dir(tmp_path_factory, make_model, make_rows, trec_labels):
     """An outputs/ folder as training runs leave it: tiny-lstm (attention pooling), tiny-cnn and tiny-bert whole,
-    tiny-lora a LoRA adapter on a TextCNN, tiny-cnn.incomplete a run still being written, notes no run at all."""
+    tiny-lora a LoRA adapter on a TextCNN; tiny-cnn.incomplete a run still being written, tiny-lstm.replaced the run
+    it replaces, notes no run at all."""
     outputs = tmp_path_factory.mktemp("outputs")
     texts = [row["text"] for row in make_rows(14)]
     words = train_tokenizer(texts, "word", 100)
@@ -87,6 +88,7 @@ def outputs_dir(tmp_path_factory, make_model, make_rows, trec_labels):
     words.save_pretrained(outputs / "tiny-lora")
     save_peft_outputs(adapter, words, outputs / "tiny-lora", merge_lora=False)
     shutil.copytree(outputs / "tiny-cnn", outputs / "tiny-cnn.incomplete")
+    shutil.copytree(outputs / "tiny-lstm", outputs / "tiny-lstm.replaced")
     (outputs / "notes").mkdir()
     return outputs
 
@@ -95,7 +97,10 @@ def outputs_dir(tmp_path_factory, make_model, make_rows, trec_labels):
 def loaded(outputs_dir):
     """load_models() of the runs in outputs_dir and of a folder and a Hub id it cannot load, which it must survive
     (the Hub offline: not cached, the id fails at once)."""
-    sources = [str(path) for path in app.trained_outputs(outputs_dir)] + ["/no/such/model", "nobody/no-model"]
+    sources = [str(path) for path in seqclf_hf.inference.finished_runs(outputs_dir)] + [
+        "/no/such/model",
+        "nobody/no-model",
+    ]
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", True)
         return app.load_models(sources)
@@ -383,7 +388,7 @@ def test_50_concurrent_requests_all_succeed(server, trec_labels):
 
 
 def test_outputs_lists_whole_models_and_adapters_but_no_run_in_progress(outputs_dir):
-    assert [path.name for path in app.trained_outputs(outputs_dir)] == list(MODEL_NAMES)
+    assert [path.name for path in seqclf_hf.inference.finished_runs(outputs_dir)] == list(MODEL_NAMES)
 
 
 def test_every_run_loads_and_the_bad_ones_are_reported(loaded, trec_labels):
