@@ -221,10 +221,13 @@ def format_notes(notes: list[str]) -> str:
     return "\n\n".join(f"⚠️ {note}" for note in notes)
 
 
+def title(label: str) -> str:
+    return LABEL_MEANINGS[label][0] if label in LABEL_MEANINGS else label
+
+
 def meaning(label: str) -> str:
     if label in LABEL_MEANINGS:
-        title, sentence = LABEL_MEANINGS[label]
-        return f"{title}: the question asks for {sentence}."
+        return f"{title(label)}: the question asks for {LABEL_MEANINGS[label][1]}."
     return f"class {label} of this model"
 
 
@@ -277,9 +280,7 @@ def explanation_markdown(name: str, explanation: Explanation, display: list[floa
     lines = [f"### {label} — {meaning(label)}", f"{name} is {probabilities[label]:.0%} sure."]
     runner_up = max((other for other in probabilities if other != label), key=probabilities.get, default=None)
     if runner_up is not None:
-        lines[-1] += (
-            f" Runner-up: **{runner_up}** ({probabilities[runner_up]:.0%}, {meaning(runner_up).split(':')[0]})."
-        )
+        lines[-1] += f" Runner-up: **{runner_up}** ({probabilities[runner_up]:.0%}, {title(runner_up)})."
     by_score = sorted(zip(display, explanation.words, strict=True), key=lambda pair: -pair[0])
     top = list(dict.fromkeys(word.lower() for score, (*_, word, _) in by_score if score > 0))[:3]
     top = ", ".join(f"**{word}**" for word in top)
@@ -443,7 +444,7 @@ class Endpoints:
             probabilities, more_notes = self.classify(name, text, length)
             latency = (time.perf_counter() - started) * 1000
             label = max(probabilities, key=probabilities.get)
-            values = [name, self.models[name].description, label, meaning(label).split(":")[0]]
+            values = [name, self.models[name].description, label, title(label)]
             values += [round(probabilities[label], 4), round(latency, 2)]
             rows.append(
                 dict(zip(COMPARE_COLUMNS, values, strict=True)) | {k: round(p, 4) for k, p in probabilities.items()}
