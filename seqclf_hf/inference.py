@@ -17,6 +17,7 @@ from peft.utils import CONFIG_NAME as ADAPTER_CONFIG
 from transformers import AutoConfig, AutoModelForSequenceClassification, AutoTokenizer, pipeline
 
 from . import models  # noqa: F401  (registers the custom families with the Auto classes)
+from .safety import INCOMPLETE_SUFFIX, REPLACED_SUFFIX
 
 LABELS_FILE = "labels.json"  # an adapter's label names in id order: its base model's config does not have them
 FALLBACK_MAX_TOKENS = 512  # for tokenizers that do not say how long a text their model reads
@@ -24,6 +25,18 @@ FALLBACK_MAX_TOKENS = 512  # for tokenizers that do not say how long a text thei
 
 def is_adapter(source: str | Path) -> bool:
     return (Path(source) / ADAPTER_CONFIG).is_file()
+
+
+def finished_runs(folder: str | Path) -> list[Path]:
+    """The output_dirs in `folder` that `load_classifier` loads, by name: whole models (config.json) and peft adapters.
+    A run still being written (`<name>.incomplete`), or the run it is replacing (`<name>.replaced`, for a moment), is
+    left out."""
+    return [
+        path
+        for path in sorted(Path(folder).glob("*"))
+        if not path.name.endswith((INCOMPLETE_SUFFIX, REPLACED_SUFFIX))
+        and ((path / "config.json").is_file() or is_adapter(path))
+    ]
 
 
 def adapter_base(adapter_dir: str | Path) -> str:

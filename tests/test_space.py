@@ -1,5 +1,6 @@
-"""The Gradio Space (space/app.py) against a real running server: tiny models saved to disk, the app launched as a
-subprocess on a free port, called through gradio_client, its REST API and (marked slow) headless Chromium."""
+"""The Gradio Space (space/app.py): `build_demo` over tiny models of several kinds (an attention-pooled BiLSTM, a
+TextCNN, a BERT encoder, a LoRA adapter) saved to disk as training saves them, served in this process and called
+through gradio_client and its REST API; `python space/app.py` itself; (marked slow) headless Chromium."""
 
 import csv
 import importlib.util
@@ -15,9 +16,14 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
+import huggingface_hub
 import pytest
+from transformers import BertConfig, BertForSequenceClassification
 
+import seqclf_hf.inference
+from seqclf_hf.arguments import PeftArguments
 from seqclf_hf.build import train_tokenizer
+from seqclf_hf.peft_setup import apply_peft, save_peft_outputs
 
 gradio_client = pytest.importorskip("gradio_client")
 pytest.importorskip("gradio")
@@ -25,77 +31,93 @@ pytest.importorskip("gradio")
 REPO_ROOT = Path(__file__).resolve().parent.parent
 APP = REPO_ROOT / "space" / "app.py"
 MAX_LENGTH = 32  # tokens the tiny models read: long texts are cut
-MODEL_NAMES = ("tiny-lstm", "tiny-cnn")
+MODEL_NAMES = ("tiny-bert", "tiny-cnn", "tiny-lora", "tiny-lstm")  # the output folders, in the order they load
 STARTUP_TIMEOUT = 90
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+def import_script(name: str, path: Path):
+    """A module from a file of space/, which is not a package."""
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+app = import_script("space_app", APP)
 # The load-test script's server helpers, shared rather than copied.
-_spec = importlib.util.spec_from_file_location("space_load_test", REPO_ROOT / "space" / "load_test.py")
-load_test = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(load_test)
+load_test = import_script("space_load_test", REPO_ROOT / "space" / "load_test.py")
 free_port, wait_for_server = load_test.free_port, load_test.wait_for_server
 
 
-def app_environment(models: str, port: int | None = None) -> dict:
-    env = {**os.environ, "SEQCLF_MODELS": models, "GRADIO_ANALYTICS_ENABLED": "False", "HF_HUB_OFFLINE": "1"}
-    if port is not None:
-        env["GRADIO_SERVER_PORT"] = str(port)
-    return env
-
-
 @pytest.fixture(scope="session")
-def tiny_model_dirs(tmp_path_factory, make_model, make_rows, trec_labels):
-    """An attention-pooled BiLSTM and a TextCNN, each saved with a word tokenizer: {name: folder}."""
-    root = tmp_path_factory.mktemp("space_models")
-    tokenizer = train_tokenizer([row["text"] for row in make_rows(14)], "word", 100)
-    tokenizer.model_max_length = MAX_LENGTH
+def outputs_dir(tmp_path_factory, make_model, make_rows, trec_labels):
+    """An outputs/ folder as training runs leave it: tiny-lstm (attention pooling), tiny-cnn and tiny-bert whole,
+    tiny-lora a LoRA adapter on a TextCNN; tiny-cnn.incomplete a run still being written, tiny-lstm.replaced the run
+    it replaces, notes no run at all."""
+    outputs = tmp_path_factory.mktemp("outputs")
+    texts = [row["text"] for row in make_rows(14)]
+    words = train_tokenizer(texts, "word", 100)
+    pieces = train_tokenizer(texts, "wordpiece", 100)  # words split into pieces: explanations merge them back
+    for tokenizer in (words, pieces):
+        tokenizer.model_max_length = MAX_LENGTH
     labels = {"id2label": dict(enumerate(trec_labels)), "label2id": {label: i for i, label in enumerate(trec_labels)}}
-    families = {"tiny-lstm": ("lstm", {"pooling": "attention", "attention_dim": 8}), "tiny-cnn": ("cnn", {})}
-    folders = {}
-    for name, (family, overrides) in families.items():
-        folder = root / name
-        make_model(family, vocab_size=len(tokenizer), **labels, **overrides).save_pretrained(folder)
-        tokenizer.save_pretrained(folder)
-        folders[name] = folder
-    return folders
-
-
-def start_app(models: str, log_path: Path) -> tuple[subprocess.Popen, str]:
-    """Launch space/app.py on a free port and wait until it answers; returns the process and its URL."""
-    port = free_port()
-    log = log_path.open("w")
-    process = subprocess.Popen(
-        [sys.executable, str(APP)],
-        cwd=REPO_ROOT,
-        env=app_environment(models, port),
-        stdout=log,
-        stderr=subprocess.STDOUT,
+    bert = BertConfig(
+        vocab_size=len(pieces),
+        hidden_size=16,
+        num_hidden_layers=1,
+        num_attention_heads=2,
+        intermediate_size=32,
+        max_position_embeddings=64,
+        **labels,
     )
-    url = f"http://127.0.0.1:{port}/"
-    wait_for_server(process, url, STARTUP_TIMEOUT, log_path.read_text)
-    return process, url
-
-
-def stop_app(process: subprocess.Popen) -> None:
-    process.terminate()
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
+    models = {
+        "tiny-lstm": (
+            make_model("lstm", vocab_size=len(words), pooling="attention", attention_dim=8, **labels),
+            words,
+        ),
+        "tiny-cnn": (make_model("cnn", vocab_size=len(words), **labels), words),
+        "tiny-bert": (BertForSequenceClassification(bert), pieces),
+    }
+    for name, (model, tokenizer) in models.items():
+        model.save_pretrained(outputs / name)
+        tokenizer.save_pretrained(outputs / name)
+    # What train.py saves for --peft lora: the adapter, the tokenizer, labels.json and the random base it adapts.
+    adapter = apply_peft(make_model("cnn", vocab_size=len(words), **labels), PeftArguments(peft="lora"), "cnn")
+    adapter.save_pretrained(outputs / "tiny-lora")
+    words.save_pretrained(outputs / "tiny-lora")
+    save_peft_outputs(adapter, words, outputs / "tiny-lora", merge_lora=False)
+    shutil.copytree(outputs / "tiny-cnn", outputs / "tiny-cnn.incomplete")
+    shutil.copytree(outputs / "tiny-lstm", outputs / "tiny-lstm.replaced")
+    (outputs / "notes").mkdir()
+    return outputs
 
 
 @pytest.fixture(scope="session")
-def server(tiny_model_dirs, tmp_path_factory):
-    """The app serving both tiny models (and a folder and a Hub id it cannot load, which it must survive)."""
-    models = ",".join([*(str(folder) for folder in tiny_model_dirs.values()), "/no/such/model", "nobody/no-model"])
-    log_path = tmp_path_factory.mktemp("space_log") / "app.log"
-    process, url = start_app(models, log_path)
-    yield url, log_path
-    stop_app(process)
+def loaded(outputs_dir):
+    """load_models() of the runs in outputs_dir and of a folder and a Hub id it cannot load, which it must survive
+    (the Hub offline: not cached, the id fails at once)."""
+    sources = [str(path) for path in seqclf_hf.inference.finished_runs(outputs_dir)] + [
+        "/no/such/model",
+        "nobody/no-model",
+    ]
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", True)
+        return app.load_models(sources)
+
+
+@pytest.fixture(scope="session")
+def server(loaded):
+    """The app over the tiny models, served in this process; yields its URL."""
+    demo = app.build_demo(*loaded, origin="the test's outputs/")
+    demo.launch(server_port=free_port(), prevent_thread_lock=True, quiet=True, max_file_size=app.MAX_UPLOAD)
+    yield demo.local_url
+    demo.close()
 
 
 @pytest.fixture(scope="session")
 def client(server):
-    return gradio_client.Client(server[0], verbose=False)
+    return gradio_client.Client(server, verbose=False)
 
 
 def confidences(label_output) -> dict[str, float]:
@@ -115,13 +137,6 @@ def assert_distribution(label_output, labels) -> dict[str, float]:
 # --------------------------------------------------------------------------------------------------------------
 # /predict
 # --------------------------------------------------------------------------------------------------------------
-
-
-def test_server_survives_a_model_that_does_not_load(server):
-    _, log_path = server
-    log = log_path.read_text()
-    assert "Could not load /no/such/model: no such folder" in log
-    assert "Could not load nobody/no-model: " in log  # a Hub id, not cached (the tests run with HF_HUB_OFFLINE=1)
 
 
 def test_api_lists_the_endpoints(client):
@@ -204,7 +219,7 @@ def rest_call(url: str, endpoint: str, data: list) -> list:
 
 
 def test_rest_api_and_lone_surrogates(server, trec_labels):
-    label, note = rest_call(server[0], "predict", ["Who wrote \ud800 Hamlet?\udfff", "tiny-cnn"])
+    label, note = rest_call(server, "predict", ["Who wrote \ud800 Hamlet?\udfff", "tiny-cnn"])
     assert_distribution(label, trec_labels)
     assert "lone surrogates" in note
 
@@ -214,31 +229,35 @@ def test_rest_api_and_lone_surrogates(server, trec_labels):
 # --------------------------------------------------------------------------------------------------------------
 
 
-def test_explain_attention_pooled_lstm(client):
+def scores_of(highlights) -> list[float]:
+    return [piece["class_or_confidence"] for piece in highlights if piece["class_or_confidence"] is not None]
+
+
+def test_explain_attention_pooled_lstm(client, trec_labels):
     question = "Where is the Eiffel Tower located?"
     markdown, highlights = client.predict(question, "tiny-lstm", api_name="/explain")
     assert "attention" in markdown
-    label = markdown.split("###", 1)[1].split("—")[0].strip()
-    assert label in ("ABBR", "DESC", "ENTY", "HUM", "LOC", "NUM")
+    assert markdown.split("###", 1)[1].split("—")[0].strip() in trec_labels
     assert "".join(piece["token"] for piece in highlights) == question
-    scores = [piece["class_or_confidence"] for piece in highlights if piece["class_or_confidence"] is not None]
-    assert len(scores) == 7  # six words and "?"
-    assert all(0.0 <= score <= 1.0 for score in scores)
+    assert len(scores_of(highlights)) == 7  # six words and "?"
+    assert all(0.0 <= score <= 1.0 for score in scores_of(highlights))
 
 
-def test_explain_gradient_times_input_for_cnn(client):
+@pytest.mark.parametrize("model", ["tiny-cnn", "tiny-bert", "tiny-lora"])
+def test_explain_gradient_times_input(client, model):
     question = "How many legs does a spider have?"
-    markdown, highlights = client.predict(question, "tiny-cnn", api_name="/explain")
+    markdown, highlights = client.predict(question, model, api_name="/explain")
     assert "gradient × input" in markdown
-    assert "".join(piece["token"] for piece in highlights) == question
-    scores = [piece["class_or_confidence"] for piece in highlights if piece["class_or_confidence"] is not None]
-    assert all(-1.0 <= score <= 1.0 for score in scores) and max(abs(score) for score in scores) == 1.0
+    assert "".join(piece["token"] for piece in highlights) == question  # a word's pieces are one word
+    assert len(scores_of(highlights)) == 8  # seven words and "?"
+    assert all(-1.0 <= score <= 1.0 for score in scores_of(highlights))
+    assert max(abs(score) for score in scores_of(highlights)) == 1.0
 
 
 def test_explain_says_what_the_class_means(client):
     markdown, _ = client.predict("What is the capital of Peru?", api_name="/explain")
     meanings = ("Abbreviation", "Description", "Entity", "Human", "Location", "Numeric value")
-    assert any(meaning in markdown for meaning in meanings)
+    assert any(meaning in markdown for meaning in meanings) and "Runner-up" in markdown
 
 
 def test_explain_long_and_empty_text(client):
@@ -335,7 +354,7 @@ def test_batch_without_a_file(client):
 
 
 # --------------------------------------------------------------------------------------------------------------
-# Load, and start-up without models or without seqclf_hf
+# Load
 # --------------------------------------------------------------------------------------------------------------
 
 
@@ -345,7 +364,7 @@ def test_50_concurrent_requests_all_succeed(server, trec_labels):
     barrier = threading.Barrier(50)
 
     def call(index):
-        client = gradio_client.Client(server[0], verbose=False)
+        client = gradio_client.Client(server, verbose=False)
         try:
             barrier.wait(timeout=60)  # connected: now all 50 at once
             started = time.perf_counter()
@@ -363,76 +382,96 @@ def test_50_concurrent_requests_all_succeed(server, trec_labels):
     print(f"50 concurrent requests: p50 {latencies[24] * 1000:.0f} ms, slowest {latencies[-1] * 1000:.0f} ms")
 
 
-@pytest.fixture(scope="module")
-def app_without_models():
-    """space/app.py imported in this process (no server) with SEQCLF_MODELS naming a folder that does not exist."""
-    patch = pytest.MonkeyPatch()
-    patch.setenv("SEQCLF_MODELS", "/no/such/model")
-    spec = importlib.util.spec_from_file_location("space_app_without_models", APP)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    patch.undo()
-    return module
+# --------------------------------------------------------------------------------------------------------------
+# Which models, loaded how
+# --------------------------------------------------------------------------------------------------------------
 
 
-def test_no_model_tells_how_to_train_one(app_without_models):
-    app = app_without_models
-    assert app.MODELS == {} and app.LOAD_ERRORS[0][0] == "/no/such/model"
-    label, note = app.predict("Who wrote Hamlet?")
-    assert label == {} and "No model is loaded" in note and "make demo" in note
-    assert "No model is loaded" in app.compare("Who wrote Hamlet?")[1]
-    assert "No model is loaded" in app.classify_batch(None)[2]
-    assert "No model is loaded" in app.explain("Who wrote Hamlet?")[0]
+def test_outputs_lists_whole_models_and_adapters_but_no_run_in_progress(outputs_dir):
+    assert [path.name for path in seqclf_hf.inference.finished_runs(outputs_dir)] == list(MODEL_NAMES)
 
 
-def test_default_models_come_from_outputs(app_without_models, monkeypatch, tmp_path):
-    app = app_without_models
+def test_every_run_loads_and_the_bad_ones_are_reported(loaded, trec_labels):
+    models, errors = loaded
+    assert list(models) == list(MODEL_NAMES)
+    assert models["tiny-lora"].labels == list(trec_labels)  # from labels.json: the base model's config has none
+    assert [source for source, _ in errors] == ["/no/such/model", "nobody/no-model"]
+    assert "no such folder" in errors[0][1]
+    assert "not in the local cache" in errors[1][1]
+
+
+def test_importing_the_app_loads_no_model(monkeypatch, outputs_dir):
+    calls = []
+    monkeypatch.setenv("SEQCLF_MODELS", str(outputs_dir / "tiny-cnn"))
+    monkeypatch.setattr(seqclf_hf.inference, "load_classifier", lambda source: calls.append(source))
+    module = import_script("space_app_imported", APP)
+    assert calls == [] and callable(module.build_demo) and callable(module.launch)
+
+
+def test_default_models_come_from_outputs(monkeypatch, tmp_path):
     monkeypatch.delenv("SEQCLF_MODELS", raising=False)
     monkeypatch.delenv("SPACE_ID", raising=False)
     monkeypatch.setattr(app, "REPO_ROOT", tmp_path)
     assert app.model_sources()[0] == []
-    for name in ("cnn", "demo-lstm", "bert"):
+    for name, config in (("cnn", "config.json"), ("demo-lstm", "config.json"), ("bert-lora", "adapter_config.json")):
         (tmp_path / "outputs" / name).mkdir(parents=True)
-        (tmp_path / "outputs" / name / "config.json").write_text("{}")
-    assert [Path(source).name for source in app.model_sources()[0]] == ["demo-lstm", "bert", "cnn"]
+        (tmp_path / "outputs" / name / config).write_text("{}")
+    assert [Path(source).name for source in app.model_sources()[0]] == ["demo-lstm", "bert-lora", "cnn"]
     monkeypatch.setenv("SEQCLF_MODELS", " a/b , ./c ,")
     assert app.model_sources()[0] == ["a/b", "./c"]
 
 
-def test_space_readme_front_matter(app_without_models, monkeypatch, tmp_path):
+def test_space_readme_front_matter(monkeypatch, tmp_path):
     front_matter = (REPO_ROOT / "space" / "README.md").read_text().split("---")[1]
     for key in ("sdk: gradio", "sdk_version:", "app_file: app.py", "models:"):
         assert key in front_matter
-    models = app_without_models.front_matter_models()
-    assert models and all(model.count("/") == 1 for model in models)
     # On a Space, with no SEQCLF_MODELS and no outputs/, the README's models are the default.
     monkeypatch.delenv("SEQCLF_MODELS", raising=False)
     monkeypatch.setenv("SPACE_ID", "user/space")
-    monkeypatch.setattr(app_without_models, "REPO_ROOT", tmp_path)
-    assert app_without_models.model_sources()[0] == models
+    monkeypatch.setattr(app, "REPO_ROOT", tmp_path)
+    models = app.model_sources()[0]
+    assert models and all(model.count("/") == 1 for model in models) and all(model in front_matter for model in models)
 
 
-@pytest.mark.slow  # a second start of the app (~10 s); the package's own test covers trust_remote_code loading
-def test_models_load_with_their_own_code_without_seqclf_hf(tiny_model_dirs):
-    """A Space without seqclf-hf installed: the saved code is used (trust_remote_code)."""
-    script = (
-        "import sys; sys.modules['seqclf_hf'] = None; sys.path.insert(0, 'space'); import app; "
-        "assert not app.HAVE_SEQCLF, 'seqclf_hf was importable'; "
-        "label, note = app.predict('Who wrote Hamlet?', 'tiny-lstm'); "
-        "print(sorted(app.MODELS), round(sum(label.values()), 4), app.explain('Who?', 'tiny-lstm')[0][:3])"
-    )
-    models = ",".join(str(folder) for folder in tiny_model_dirs.values())
-    result = subprocess.run(
-        [sys.executable, "-c", script],
-        cwd=REPO_ROOT,
-        env=app_environment(models),
-        capture_output=True,
-        text=True,
-        timeout=120,
-        stdin=subprocess.DEVNULL,
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
-    assert "['tiny-cnn', 'tiny-lstm'] 1.0 ###" in result.stdout
+def test_no_model_tells_how_to_train_one():
+    demo = app.build_demo({}, [("/no/such/model", "no such folder")])
+    label, note = demo("Who wrote Hamlet?", None, api_name="predict")
+    assert label in ({}, None) or not label.get("confidences")
+    assert "No model is loaded" in note and "make demo" in note and "/no/such/model" in note
+    endpoints = app.Endpoints({}, [])
+    assert "No model is loaded" in endpoints.compare("Who wrote Hamlet?")[1]
+    assert "No model is loaded" in endpoints.classify_batch(None)[2]
+    assert "No model is loaded" in endpoints.explain("Who wrote Hamlet?")[0]
+
+
+def start_app(models: str, log_path: Path) -> tuple[subprocess.Popen, str]:
+    """`python space/app.py` serving SEQCLF_MODELS on a free port, once it answers; returns the process and URL."""
+    port = free_port()
+    env = {**os.environ, "SEQCLF_MODELS": models, "GRADIO_SERVER_PORT": str(port), "GRADIO_ANALYTICS_ENABLED": "False"}
+    with log_path.open("w") as log:
+        process = subprocess.Popen([sys.executable, str(APP)], cwd=REPO_ROOT, env=env, stdout=log, stderr=log)
+    url = f"http://127.0.0.1:{port}/"
+    wait_for_server(process, url, STARTUP_TIMEOUT, log_path.read_text)
+    return process, url
+
+
+def stop_app(process: subprocess.Popen) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+
+
+def test_the_script_serves_the_models_it_is_given(outputs_dir, tmp_path, trec_labels):
+    process, url = start_app(f"{outputs_dir / 'tiny-lora'},/no/such/model", tmp_path / "app.log")
+    try:
+        label, note = rest_call(url, "predict", ["Who wrote Hamlet?", "tiny-lora"])
+    finally:
+        stop_app(process)
+    assert_distribution(label, trec_labels)
+    assert note == ""
+    assert "Could not load /no/such/model: no such folder" in (tmp_path / "app.log").read_text()
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -445,7 +484,7 @@ def browser_url(request, tmp_path_factory):
     """The tiny-model server, or (SPACE_TEST_MODELS=...) an app serving the models named there."""
     models = os.environ.get("SPACE_TEST_MODELS")
     if not models:
-        yield request.getfixturevalue("server")[0]
+        yield request.getfixturevalue("server")
         return
     process, url = start_app(models, tmp_path_factory.mktemp("space_browser_log") / "app.log")
     yield url
