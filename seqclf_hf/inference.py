@@ -17,6 +17,7 @@ from peft.utils import CONFIG_NAME as ADAPTER_CONFIG
 from transformers import AutoConfig, AutoModelForSequenceClassification, AutoTokenizer, pipeline
 
 from . import models  # noqa: F401  (registers the custom families with the Auto classes)
+from .hub_access import hub_reachable
 from .safety import INCOMPLETE_SUFFIX, REPLACED_SUFFIX
 
 LABELS_FILE = "labels.json"  # an adapter's label names in id order: its base model's config does not have them
@@ -273,8 +274,29 @@ def model_max_length(tokenizer, config) -> int:
 
 
 def load_classifier(source: str | Path) -> Classifier:
-    """A `Classifier` for an output_dir (whole model or adapter), a `merged/` folder, or a Hub id."""
+    """A `Classifier` for an output_dir (whole model or adapter), a `merged/` folder, or a Hub id.
+
+    A path that is not there fails at once rather than as a bad Hub id; without a network a Hub id loads from the
+    local cache or fails at once (seqclf_hf.hub_access), with a message saying so.
+    """
+    path = Path(source).expanduser()
+    if path.exists():
+        return load_classifier_from(str(path))
+    if str(source).startswith(("/", ".", "~")) or str(source).count("/") != 1:
+        raise FileNotFoundError(f"no such folder {str(source)!r} (a Hub id looks like user/model)")
+    offline = not hub_reachable()
+    try:
+        return load_classifier_from(str(source))
+    except OSError as error:
+        if not offline:
+            raise
+        raise OSError(
+            f"no local folder {str(source)!r}, and as a Hub id it is not in the local cache (the Hub is unreachable)"
+        ) from error
+
+
+def load_classifier_from(source: str) -> Classifier:
     model = load_model(source)
     for parameter in model.parameters():
         parameter.requires_grad_(False)  # explain() needs a gradient at the embeddings only
-    return Classifier(str(source), model, load_tokenizer(source))
+    return Classifier(source, model, load_tokenizer(source))

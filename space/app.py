@@ -14,7 +14,6 @@ default 7860). Importing this module loads nothing.
 """
 
 import csv
-import functools
 import io
 import logging
 import math
@@ -24,8 +23,6 @@ import time
 from pathlib import Path
 
 import gradio as gr
-import httpx
-import huggingface_hub
 import pandas as pd
 from huggingface_hub.repocard import metadata_load
 
@@ -104,39 +101,6 @@ def model_sources() -> tuple[list[str], str]:
     return [], "nothing (SEQCLF_MODELS is unset and outputs/ holds no trained model)"
 
 
-@functools.cache
-def hub_reachable() -> bool:
-    """Whether the Hugging Face Hub answers (asked once). When it does not, switch this process to offline mode
-    (HF_HUB_OFFLINE): Hub ids then load from the local cache at once instead of after minutes of retries."""
-    if huggingface_hub.constants.is_offline_mode():
-        return False
-    try:
-        httpx.head(huggingface_hub.constants.ENDPOINT, timeout=5)
-        return True
-    except httpx.HTTPError:
-        logger.warning("The Hugging Face Hub is unreachable: Hub ids load from the local cache only.")
-        huggingface_hub.constants.HF_HUB_OFFLINE = True  # read at call time by huggingface_hub and transformers
-        return False
-
-
-def load(source: str) -> Classifier:
-    """A local folder, or a Hub id; a path that is not there fails at once rather than as a bad Hub id."""
-    path = Path(source).expanduser()
-    if path.exists():
-        return load_classifier(path)
-    if source.startswith(("/", ".", "~")) or source.count("/") != 1:
-        raise FileNotFoundError(f"no such folder {source!r} (a Hub id looks like user/model)")
-    offline = not hub_reachable()
-    try:
-        return load_classifier(source)
-    except OSError as error:
-        if offline:
-            raise OSError(
-                f"no local folder {source!r}, and as a Hub id it is not in the local cache (the Hub is unreachable)"
-            ) from error
-        raise
-
-
 def display_name(source: str, taken: set[str]) -> str:
     path = Path(source)
     name = path.resolve().name if path.exists() else source
@@ -153,7 +117,7 @@ def load_models(sources: list[str]) -> tuple[dict[str, Classifier], list[tuple[s
     for source in sources:
         started = time.perf_counter()
         try:
-            classifier = load(source)
+            classifier = load_classifier(source)
             classifier.predict(EXAMPLES[0])  # warm-up, and proof that it runs
         except Exception as error:
             message = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
