@@ -88,12 +88,14 @@ def batch_settings(training_args: TrainingArguments) -> dict:
 
 def prepare_data(model_args: ModelArguments, data_args: DataArguments, training_args: TrainingArguments):
     """(untokenized splits, label names, tokenizer, tokenized splits)."""
-    raw = load_data(data_args)
-    labels = raw["train"].features["label"].names
-    tokenizer = build_tokenizer(model_args, raw["train"]["text"])
-    # Saved with the model, so pipeline() truncates exactly as training did.
-    tokenizer.model_max_length = min(tokenizer.model_max_length, data_args.max_seq_length)
-    with training_args.main_process_first(desc="tokenizing"):
+    # The first process of each machine loads, converts and tokenizes; the others wait, then read what it left in
+    # datasets' cache instead of doing it again (files only: a TREC .label file is read into memory by each one).
+    with training_args.main_process_first(desc="loading and tokenizing"):
+        raw = load_data(data_args)
+        labels = raw["train"].features["label"].names
+        tokenizer = build_tokenizer(model_args, raw["train"]["text"])
+        # Saved with the model, so pipeline() truncates exactly as training did.
+        tokenizer.model_max_length = min(tokenizer.model_max_length, data_args.max_seq_length)
         tokenized = tokenize(raw, tokenizer, data_args.max_seq_length)
     return raw, labels, tokenizer, tokenized
 
@@ -155,7 +157,9 @@ def train(
     run_args, peft_args = run_args or RunArguments(), peft_args or PeftArguments()
     check_mixed_precision(training_args)
     check_push_settings(training_args)
-    with training_args.main_process_first(desc="checking output_dir"):  # one process creates it, the others see it
+    # One process creates it, the others see it. The first process of all (local=False), not of each machine: on
+    # several machines sharing a filesystem, two "first" processes would each find the other's output_dir in use.
+    with training_args.main_process_first(desc="checking output_dir", local=False):
         resume = prepare_output_dir(training_args, run_args.overwrite_output_dir)
     set_seed(training_args.seed)
     raw, labels, tokenizer, tokenized = prepare_data(model_args, data_args, training_args)
@@ -189,7 +193,7 @@ def train(
             f"Training interrupted; a checkpoint is in {training_args.output_dir}. "
             "Continue with --resume_from_checkpoint auto."
         )
-    trainer.save_model()  # the best checkpoint (load_best_model_at_end), its tokenizer and, for custom families, code
+    save_full_model(trainer)
 
     metrics = {
         **train_result.metrics,
@@ -211,6 +215,18 @@ def train(
         arguments = run_arguments(model_args, data_args, training_args, peft_args)
         save_run(trainer, tokenizer, metrics, arguments, peft_args.merge_lora)
     return metrics, raw
+
+
+def save_full_model(trainer: Trainer) -> None:
+    """The best checkpoint (load_best_model_at_end), its tokenizer and, for custom families, code, in output_dir.
+
+    Under FSDP with SHARDED_STATE_DICT (fsdp.yaml: every process writes its own shard, fast and small, for the
+    checkpoints) the Trainer saves no model.safetensors at all; switching to FULL_STATE_DICT first makes every
+    process join in gathering the whole state dict, which the main process writes as usual.
+    """
+    if trainer.is_fsdp_enabled:
+        trainer.accelerator.state.fsdp_plugin.set_state_dict_type("FULL_STATE_DICT")
+    trainer.save_model()
 
 
 def save_run(trainer: Trainer, tokenizer, metrics: dict, arguments: dict, merge_lora: bool) -> None:
