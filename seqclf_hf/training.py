@@ -6,6 +6,7 @@ import logging
 import resource
 from pathlib import Path
 
+import torch
 from transformers import DataCollatorWithPadding, Trainer, TrainingArguments, set_seed
 
 from .arguments import DataArguments, ModelArguments, PeftArguments, RunArguments
@@ -205,6 +206,8 @@ def train(
         # Linux reports kilobytes: the most resident memory this process has held, data and model included.
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     }
+    if torch.cuda.is_available():  # this process's GPU: what bf16 and FSDP are there to save
+        metrics["peak_gpu_memory_mb"] = torch.cuda.max_memory_allocated() / 2**20
     for split, prefix in SPLIT_PREFIXES.items():
         if split in tokenized:
             split_metrics = evaluate_split(trainer, tokenized[split], prefix, labels)
