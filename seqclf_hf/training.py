@@ -6,6 +6,7 @@ import logging
 import resource
 from pathlib import Path
 
+import torch
 from transformers import DataCollatorWithPadding, Trainer, TrainingArguments, set_seed
 
 from .arguments import DataArguments, ModelArguments, PeftArguments, RunArguments
@@ -87,12 +88,14 @@ def batch_settings(training_args: TrainingArguments) -> dict:
 
 def prepare_data(model_args: ModelArguments, data_args: DataArguments, training_args: TrainingArguments):
     """(untokenized splits, label names, tokenizer, tokenized splits)."""
-    raw = load_data(data_args)
-    labels = raw["train"].features["label"].names
-    tokenizer = build_tokenizer(model_args, raw["train"]["text"])
-    # Saved with the model, so pipeline() truncates exactly as training did.
-    tokenizer.model_max_length = min(tokenizer.model_max_length, data_args.max_seq_length)
-    with training_args.main_process_first(desc="tokenizing"):
+    # The first process of each machine loads, converts and tokenizes; the others wait, then read what it left in
+    # datasets' cache instead of doing it again (files only: a TREC .label file is read into memory by each one).
+    with training_args.main_process_first(desc="loading and tokenizing"):
+        raw = load_data(data_args)
+        labels = raw["train"].features["label"].names
+        tokenizer = build_tokenizer(model_args, raw["train"]["text"])
+        # Saved with the model, so pipeline() truncates exactly as training did.
+        tokenizer.model_max_length = min(tokenizer.model_max_length, data_args.max_seq_length)
         tokenized = tokenize(raw, tokenizer, data_args.max_seq_length)
     return raw, labels, tokenizer, tokenized
 
@@ -200,14 +203,17 @@ def fit(training_args, tokenized, tokenizer, labels, model, length_buckets: bool
             f"Training interrupted; a checkpoint is in {training_args.output_dir}. "
             "Continue with --resume_from_checkpoint auto."
         )
-    trainer.save_model()  # the best checkpoint (load_best_model_at_end), its tokenizer and, for custom families, code
-    return trainer, {
+    save_full_model(trainer)
+    metrics = {
         **train_result.metrics,
         **batch,
         "global_step": trainer.state.global_step,
         # Linux reports kilobytes: the most resident memory this process has held, data and model included.
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     }
+    if torch.cuda.is_available():  # this process's GPU: what bf16 and FSDP are there to save
+        metrics["peak_gpu_memory_mb"] = torch.cuda.max_memory_allocated() / 2**20
+    return trainer, metrics
 
 
 def score_splits(trainer: Trainer, tokenized, labels: list[str], max_train_eval_samples: int) -> dict:
@@ -233,6 +239,18 @@ def score_splits(trainer: Trainer, tokenized, labels: list[str], max_train_eval_
         # train_loss / train_runtime from training itself stay; the train split adds its accuracy and report.
         metrics.update({key: value for key, value in split_metrics.items() if key not in metrics})
     return metrics
+
+
+def save_full_model(trainer: Trainer) -> None:
+    """The best checkpoint (load_best_model_at_end), its tokenizer and, for custom families, code, in output_dir.
+
+    Under FSDP with SHARDED_STATE_DICT (fsdp.yaml: every process writes its own shard, fast and small, for the
+    checkpoints) the Trainer saves no model.safetensors at all; switching to FULL_STATE_DICT first makes every
+    process join in gathering the whole state dict, which the main process writes as usual.
+    """
+    if trainer.is_fsdp_enabled:
+        trainer.accelerator.state.fsdp_plugin.set_state_dict_type("FULL_STATE_DICT")
+    trainer.save_model()
 
 
 def save_run(trainer: Trainer, tokenizer, metrics: dict, arguments: dict, merge_lora: bool, plan: OutputPlan) -> None:
