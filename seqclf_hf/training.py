@@ -173,7 +173,9 @@ def train(
         discard_if_empty(plan)
         raise
     metrics.update({"labels": labels, "trainable_parameters": trainable, "parameters": total})
-    metrics.update(score_splits(trainer, tokenized, labels, run_args.max_train_eval_samples))
+    scores = score_splits(trainer, tokenized, labels, run_args.max_train_eval_samples)
+    # train_loss / train_runtime from training itself stay; scoring the train split adds its accuracy and report.
+    metrics.update({key: value for key, value in scores.items() if key not in metrics})
     if trainer.is_world_process_zero():
         arguments = run_arguments(model_args, data_args, training_args, peft_args)
         save_run(trainer, tokenizer, metrics, arguments, peft_args.merge_lora, plan)
@@ -235,9 +237,7 @@ def score_splits(trainer: Trainer, tokenized, labels: list[str], max_train_eval_
                     *(len(dataset), metrics["train_samples"]),
                 )
             metrics["train_scored_samples"] = len(dataset)
-        split_metrics = evaluate_split(trainer, dataset, prefix, labels)
-        # train_loss / train_runtime from training itself stay; the train split adds its accuracy and report.
-        metrics.update({key: value for key, value in split_metrics.items() if key not in metrics})
+        metrics.update(evaluate_split(trainer, dataset, prefix, labels))
     return metrics
 
 

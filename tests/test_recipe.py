@@ -231,6 +231,10 @@ def test_train_split_is_scored_on_a_sample_after_training(csv_files, tmp_path):
     metrics = json.loads((output_dir / "metrics.json").read_text())
     assert (metrics["train_samples"], metrics["train_scored_samples"]) == (48, 5)
     assert sum(map(sum, metrics["train_confusion_matrix"])) == 5
+    # train_loss is training's own (here: the one epoch's logged loss), not the loss of scoring the sample after it
+    state = json.loads(next(output_dir.glob("checkpoint-*/trainer_state.json")).read_text())
+    epoch_loss = next(entry["loss"] for entry in state["log_history"] if "loss" in entry)
+    assert metrics["train_loss"] == pytest.approx(epoch_loss, rel=1e-3)
     assert "random 5 of its 48 examples" in result.stderr
 
 
