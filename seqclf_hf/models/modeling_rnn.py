@@ -79,9 +79,8 @@ class RecurrentLayer(nn.Module):
             inputs = reverse_within_length(states, lengths) if reading_backwards else states
             outputs = exported_tanh_rnn(rnn, inputs) if exporting_tanh_rnn(rnn) else rnn(inputs)[0]
             # A one-layer RNN's output at a position is its hidden state there: the final one is at length - 1.
-            final_states.append(
-                outputs[torch.arange(outputs.shape[0]), lengths - 1]
-            )  # shape[0]: export keeps batch dynamic
+            # (outputs.shape[0], not len(): len() would fix an exported graph's batch size to the example's.)
+            final_states.append(outputs[torch.arange(outputs.shape[0]), lengths - 1])
             all_states.append(reverse_within_length(outputs, lengths) if reading_backwards else outputs)
         return torch.cat(all_states, dim=-1), torch.cat(final_states, dim=-1)
 
