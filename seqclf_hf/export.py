@@ -37,6 +37,8 @@ class Logits(torch.nn.Module):
 
 
 def check_model_dir(model_dir: Path) -> None:
+    if not model_dir.is_dir():
+        raise ConfigError(f"{model_dir} is not a folder. Give an output_dir of recipes/train.py.")
     if is_onnx_export(model_dir):
         raise ConfigError(f"{model_dir} is already an ONNX export. Give the trained model folder it came from.")
     if is_adapter(model_dir):
