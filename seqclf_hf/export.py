@@ -70,6 +70,10 @@ def prepare_output(output: Path, overwrite: bool) -> Path:
 def write_onnx(classifier, path: Path) -> None:
     example = classifier.tensors(classifier.encode(EXAMPLE_TEXTS))
     axes = {0: torch.export.Dim("batch"), 1: torch.export.Dim("sequence")}
+    # torch.onnx turns LSTM and GRU into graph loops by swapping the ops' Python kernels without clearing their
+    # dispatch caches: a second export in one process would get the unrolled kernels, fixed to the example's length.
+    for op in (torch.ops.aten.lstm.input, torch.ops.aten.gru.input):
+        op._dispatch_cache.clear()
     torch.onnx.export(
         Logits(classifier.model),
         (example["input_ids"], example["attention_mask"]),
