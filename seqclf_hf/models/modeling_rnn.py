@@ -37,8 +37,8 @@ def reverse_within_length(states: torch.Tensor, lengths: torch.Tensor) -> torch.
     positions = torch.arange(states.shape[1], device=states.device)
     lengths = lengths.unsqueeze(1)
     index = torch.where(positions < lengths, lengths - 1 - positions, positions)
-    # Indexing rather than gather(expand_as): the exported graph would fix the expanded shape to the example's.
-    return states[torch.arange(states.shape[0], device=states.device).unsqueeze(1), index]
+    # expand(-1, -1, hidden), not expand_as(states): an exported graph would fix batch and length to the example's.
+    return states.gather(1, index.unsqueeze(-1).expand(-1, -1, states.shape[-1]))
 
 
 def exporting_tanh_rnn(rnn: nn.RNNBase) -> bool:
