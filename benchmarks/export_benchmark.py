@@ -57,7 +57,12 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("model_dir", help="an output_dir of recipes/train.py (with its run_args.json)")
     parser.add_argument("--file", help="a labelled file to score instead of the run's dev split")
+    # On a busy machine torch's intra-op threads can spend most of a small model's time waiting for each other (see
+    # the README's export figures). onnxruntime keeps its own default (one thread per physical core).
+    parser.add_argument("--torch_threads", type=int, help="torch's intra-op threads (default: torch's own)")
     args = parser.parse_args(argv)
+    if args.torch_threads:
+        torch.set_num_threads(args.torch_threads)
     model_dir = Path(args.model_dir)
     texts, gold = questions_and_labels(model_dir, args.file)
     print(f"python benchmarks/export_benchmark.py {' '.join(argv if argv is not None else sys.argv[1:])}")
