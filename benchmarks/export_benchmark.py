@@ -57,16 +57,16 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("model_dir", help="an output_dir of recipes/train.py (with its run_args.json)")
     parser.add_argument("--file", help="a labelled file to score instead of the run's dev split")
-    # On a busy machine torch's intra-op threads can spend most of a small model's time waiting for each other (see
-    # the README's export figures). onnxruntime keeps its own default (one thread per physical core).
-    parser.add_argument("--torch_threads", type=int, help="torch's intra-op threads (default: torch's own)")
+    # On a busy machine intra-op threads can spend most of a small model's time waiting for each other (see the
+    # README's export figures). ONNX sessions take torch's thread count, so this sets both.
+    parser.add_argument("--threads", type=int, help="intra-op threads of torch and onnxruntime (default: torch's)")
     args = parser.parse_args(argv)
-    if args.torch_threads:
-        torch.set_num_threads(args.torch_threads)
+    if args.threads:
+        torch.set_num_threads(args.threads)
     model_dir = Path(args.model_dir)
     texts, gold = questions_and_labels(model_dir, args.file)
     print(f"python benchmarks/export_benchmark.py {' '.join(argv if argv is not None else sys.argv[1:])}")
-    print(f"{len(texts)} questions ({args.file or 'dev split'}); torch threads: {torch.get_num_threads()}\n")
+    print(f"{len(texts)} questions ({args.file or 'dev split'}); intra-op threads: {torch.get_num_threads()}\n")
     print("| variant | accuracy | max abs logit diff vs torch | p50 latency ms (1 question) | batched q/s | x torch |")
     print("|---|---|---|---|---|---|")
     with tempfile.TemporaryDirectory() as exports:

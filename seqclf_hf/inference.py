@@ -278,7 +278,9 @@ class OnnxModel:
     def __init__(self, path: Path, config):
         onnxruntime = import_optional("onnxruntime")
         self.path, self.config = path, config
-        self.session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+        options = onnxruntime.SessionOptions()
+        options.intra_op_num_threads = torch.get_num_threads()  # one knob (torch.set_num_threads) for both runtimes
+        self.session = onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
 
     def __call__(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> SequenceClassifierOutput:
         feed = {"input_ids": input_ids.numpy(), "attention_mask": attention_mask.numpy()}
