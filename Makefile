@@ -11,7 +11,7 @@ $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet "$(TORCH)"
-	$(BIN)/python -m pip install --quiet -e ".[dev,space,search]"
+	$(BIN)/python -m pip install --quiet -e ".[dev,space,search,export]"
 	touch $@
 
 setup: $(VENV)/.installed

@@ -2,10 +2,12 @@
 
 `load_classifier(source)` takes an output_dir or a Hub id holding a whole model (a custom family, with or without
 seqclf_hf installed; any pretrained encoder; a `merged/` LoRA model) or a peft adapter (lora, prefix, prompt: its
-base model, labels and tokenizer found beside it). `classification_pipeline`, the Space, the benchmark's latency
+base model, labels and tokenizer found beside it), or a folder `seqclf_hf.export` wrote (served by onnxruntime).
+`classification_pipeline`, the Space, the benchmark's latency
 figures and `seqclf_hf.push` all load through here.
 """
 
+import importlib
 import json
 import threading
 from dataclasses import dataclass
@@ -15,13 +17,16 @@ import torch
 from peft import AutoPeftModelForSequenceClassification, PeftModel
 from peft.utils import CONFIG_NAME as ADAPTER_CONFIG
 from transformers import AutoConfig, AutoModelForSequenceClassification, AutoTokenizer, pipeline
+from transformers.modeling_outputs import SequenceClassifierOutput
 
 from . import models  # noqa: F401  (registers the custom families with the Auto classes)
+from .errors import ModelSetupError
 from .hub_access import hub_reachable
 from .safety import INCOMPLETE_SUFFIX, REPLACED_SUFFIX
 
 LABELS_FILE = "labels.json"  # an adapter's label names in id order: its base model's config does not have them
 FALLBACK_MAX_TOKENS = 512  # for tokenizers that do not say how long a text their model reads
+ONNX_FILE = "model.onnx"  # the graph of an export folder (seqclf_hf.export), beside its config and tokenizer
 
 
 def is_adapter(source: str | Path) -> bool:
@@ -46,6 +51,18 @@ def adapter_base(adapter_dir: str | Path) -> str:
     base = json.loads((Path(adapter_dir) / ADAPTER_CONFIG).read_text())["base_model_name_or_path"]
     inside = Path(adapter_dir) / base
     return str(inside) if not Path(base).is_absolute() and inside.is_dir() else base
+
+
+def is_onnx_export(source: str | Path) -> bool:
+    return (Path(source) / ONNX_FILE).is_file()
+
+
+def import_optional(name: str):
+    """A module of the `export` extra, or a one-line error saying how to install it."""
+    try:
+        return importlib.import_module(name)
+    except ImportError:
+        raise ModelSetupError(f"ONNX export and serving need {name}: pip install 'seqclf-hf[export]'") from None
 
 
 def load_config(source: str | Path):
@@ -141,9 +158,12 @@ class Classifier:
         else:
             layers = getattr(self.config, "num_hidden_layers", None)
             text = f"A pretrained {self.config.model_type} encoder" + (f" ({layers} layers)" if layers else "")
+        return f"{text} · {self.size}"
+
+    @property
+    def size(self) -> str:
         parameters = sum(p.numel() for p in self.model.parameters())
-        size = f"{parameters / 1e6:.1f}M" if parameters >= 1e6 else f"{parameters / 1e3:.1f}k"
-        return f"{text} · {size} parameters"
+        return (f"{parameters / 1e6:.1f}M" if parameters >= 1e6 else f"{parameters / 1e3:.1f}k") + " parameters"
 
     def encode(self, texts: list[str]) -> list[Encoded]:
         """Tokenize, cut each text to `max_length` tokens and say which ones were cut."""
@@ -266,6 +286,35 @@ class Classifier:
         return [(start, end, text[start:end], score) for start, end, score in sorted(merged.values())]
 
 
+class OnnxModel:
+    """An exported graph behind what `Classifier` reads of a model: `config`, and a call that returns `.logits`."""
+
+    def __init__(self, path: Path, config):
+        onnxruntime = import_optional("onnxruntime")
+        self.path, self.config = path, config
+        options = onnxruntime.SessionOptions()
+        options.intra_op_num_threads = torch.get_num_threads()  # one knob (torch.set_num_threads) for both runtimes
+        self.session = onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+
+    def __call__(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> SequenceClassifierOutput:
+        feed = {"input_ids": input_ids.numpy(), "attention_mask": attention_mask.numpy()}
+        return SequenceClassifierOutput(logits=torch.from_numpy(self.session.run(["logits"], feed)[0]))
+
+
+class OnnxClassifier(Classifier):
+    """A folder `seqclf_hf.export` wrote: `predict`, `probabilities` and `encode` as `Classifier`'s, on onnxruntime."""
+
+    @property
+    def size(self) -> str:
+        return f"ONNX graph of {self.model.path.stat().st_size / 1e6:.1f} MB"
+
+    def explain(self, text: str) -> Explanation:
+        raise ModelSetupError(
+            f"{self.source} is an ONNX export, which has no gradients or attention weights to explain a prediction "
+            "with: load the trained model folder it was exported from instead."
+        )
+
+
 def model_max_length(tokenizer, config) -> int:
     """How many tokens the model reads: the tokenizer's limit (training saves it), else the model's positions."""
     limits = [getattr(tokenizer, "model_max_length", None), getattr(config, "max_position_embeddings", None)]
@@ -274,7 +323,8 @@ def model_max_length(tokenizer, config) -> int:
 
 
 def load_classifier(source: str | Path) -> Classifier:
-    """A `Classifier` for an output_dir (whole model or adapter), a `merged/` folder, or a Hub id.
+    """A `Classifier` for an output_dir (whole model or adapter), a `merged/` folder, or a Hub id; an `OnnxClassifier`
+    for a folder `seqclf_hf.export` wrote.
 
     A path that is not there fails at once rather than as a bad Hub id; without a network a Hub id loads from the
     local cache or fails at once (seqclf_hf.hub_access), with a message saying so.
@@ -296,6 +346,10 @@ def load_classifier(source: str | Path) -> Classifier:
 
 
 def load_classifier_from(source: str) -> Classifier:
+    """A `Classifier` for a local folder or Hub id; an `OnnxClassifier` for a folder `seqclf_hf.export` wrote."""
+    if is_onnx_export(source):
+        model = OnnxModel(Path(source) / ONNX_FILE, load_config(source))
+        return OnnxClassifier(str(source), model, load_tokenizer(source))
     model = load_model(source)
     for parameter in model.parameters():
         parameter.requires_grad_(False)  # explain() needs a gradient at the embeddings only

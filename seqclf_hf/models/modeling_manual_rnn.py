@@ -9,7 +9,7 @@ from torch import nn
 from transformers import initialization as init
 
 from .configuration_manual_rnn import ManualRNNConfig
-from .modeling_utils import SeqClfPreTrainedModel, classification_output, default_mask
+from .modeling_utils import SeqClfPreTrainedModel, classification_output, default_mask, states_over_time
 
 
 class ManualRNNCell(nn.Module):
@@ -25,14 +25,13 @@ class ManualRNNCell(nn.Module):
         """(batch, seq, input), (batch, seq) -> every hidden state (batch, seq, hidden)."""
         batch_size, seq_len, _ = inputs.shape
         projected_inputs = inputs @ self.U  # one matmul for all steps: only the recurrence needs the loop
-        state = inputs.new_zeros(batch_size, self.W.shape[0])
-        states = []
-        for t in range(seq_len):
-            candidate = torch.tanh(projected_inputs[:, t] + state @ self.W + self.b)
+
+        def step(t, state):
+            candidate = torch.tanh(projected_inputs.select(1, t) + state @ self.W + self.b)
             # A padded position leaves the state as it was, so h_T is the state after the last real token.
-            state = torch.where(mask[:, t, None], candidate, state)
-            states.append(state)
-        return torch.stack(states, dim=1)
+            return torch.where(mask.select(1, t).unsqueeze(1), candidate, state)
+
+        return states_over_time(step, seq_len, inputs.new_zeros(batch_size, self.W.shape[0]))
 
 
 class ManualRNNOutput(nn.Module):

@@ -4,7 +4,14 @@ import torch
 from torch import nn
 
 from .configuration_rnn import RNNConfig
-from .modeling_utils import SeqClfPreTrainedModel, classification_output, default_mask, masked_max, masked_mean
+from .modeling_utils import (
+    SeqClfPreTrainedModel,
+    classification_output,
+    default_mask,
+    masked_max,
+    masked_mean,
+    states_over_time,
+)
 
 RECURRENT_LAYERS = {"rnn": nn.RNN, "gru": nn.GRU, "lstm": nn.LSTM}
 
@@ -30,7 +37,23 @@ def reverse_within_length(states: torch.Tensor, lengths: torch.Tensor) -> torch.
     positions = torch.arange(states.shape[1], device=states.device)
     lengths = lengths.unsqueeze(1)
     index = torch.where(positions < lengths, lengths - 1 - positions, positions)
-    return states.gather(1, index.unsqueeze(-1).expand_as(states))
+    # expand(-1, -1, hidden), not expand_as(states): an exported graph would fix batch and length to the example's.
+    return states.gather(1, index.unsqueeze(-1).expand(-1, -1, states.shape[-1]))
+
+
+def exporting_tanh_rnn(rnn: nn.RNNBase) -> bool:
+    # torch.onnx turns nn.LSTM and nn.GRU into graph loops itself; nn.RNN it would unroll to the example's length.
+    return torch.compiler.is_exporting() and isinstance(rnn, nn.RNN)
+
+
+def exported_tanh_rnn(rnn: nn.RNN, inputs: torch.Tensor) -> torch.Tensor:
+    """nn.RNN's outputs (one layer, batch first, tanh) as a graph loop: (batch, seq, input) -> (batch, seq, hidden)."""
+    projected = nn.functional.linear(inputs, rnn.weight_ih_l0, rnn.bias_ih_l0)
+
+    def step(t, state):
+        return torch.tanh(projected.select(1, t) + nn.functional.linear(state, rnn.weight_hh_l0, rnn.bias_hh_l0))
+
+    return states_over_time(step, inputs.shape[1], inputs.new_zeros(inputs.shape[0], rnn.hidden_size))
 
 
 class RecurrentLayer(nn.Module):
@@ -53,9 +76,11 @@ class RecurrentLayer(nn.Module):
         all_states, final_states = [], []
         for direction, rnn in enumerate(self.directions):
             reading_backwards = direction == 1
-            outputs, _ = rnn(reverse_within_length(states, lengths) if reading_backwards else states)
+            inputs = reverse_within_length(states, lengths) if reading_backwards else states
+            outputs = exported_tanh_rnn(rnn, inputs) if exporting_tanh_rnn(rnn) else rnn(inputs)[0]
             # A one-layer RNN's output at a position is its hidden state there: the final one is at length - 1.
-            final_states.append(outputs[torch.arange(len(lengths)), lengths - 1])
+            # (outputs.shape[0], not len(): len() would fix an exported graph's batch size to the example's.)
+            final_states.append(outputs[torch.arange(outputs.shape[0]), lengths - 1])
             all_states.append(reverse_within_length(outputs, lengths) if reading_backwards else outputs)
         return torch.cat(all_states, dim=-1), torch.cat(final_states, dim=-1)
 
@@ -82,7 +107,8 @@ class RNNForSequenceClassification(SeqClfPreTrainedModel):
 
     def encode(self, input_ids: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Run the stack -> all states (batch, seq, hidden), final state (batch, hidden); padding changes neither."""
-        if (mask[:, 1:] & ~mask[:, :-1]).any():
+        # The check reads the data, which an exported graph cannot branch on; exported models pad right themselves.
+        if not torch.compiler.is_exporting() and (mask[:, 1:] & ~mask[:, :-1]).any():
             raise ValueError(
                 "Recurrent models expect right padding (real tokens first); set tokenizer.padding_side = 'right'."
             )

@@ -30,6 +30,37 @@ def default_mask(input_ids: torch.Tensor, attention_mask: torch.Tensor | None) -
     return attention_mask.bool()
 
 
+def states_over_time(step, seq_len: int, state: torch.Tensor) -> torch.Tensor:
+    """state = step(t, state) for t = 0 .. seq_len - 1 -> every state, (batch, seq, hidden).
+
+    While exporting (`seqclf_hf.export`) the loop is a graph loop (`torch.while_loop`): torch.export would unroll a
+    Python loop to the example's length and the graph would take that length only. Training keeps the Python loop,
+    because `torch.while_loop` has no backward.
+    """
+    if not torch.compiler.is_exporting():
+        states = []
+        for t in range(seq_len):
+            state = step(t, state)
+            states.append(state)
+        return torch.stack(states, dim=1)
+
+    def more(t, states, state):
+        return t < seq_len
+
+    def next_state(t, states, state):
+        index = t.item()
+        torch._check(index >= 0)  # lets the exporter index with a value it only knows at run time
+        torch._check(index < seq_len)
+        state = step(index, state)
+        states = states.clone()  # a loop body may not write into its inputs
+        states[index] = state
+        return t + 1, states, state
+
+    empty = state.new_empty(seq_len, *state.shape)
+    _, states, _ = torch.while_loop(more, next_state, (torch.tensor(0), empty, state))
+    return states.transpose(0, 1)
+
+
 def problem_type(config, labels: torch.Tensor) -> str:
     """`config.problem_type`, or what transformers' heads infer when it is unset: one output is a regression, integer
     labels name one class each, float labels are one 0/1 column per class."""

@@ -1,0 +1,144 @@
+"""Export a trained model to ONNX, optionally int8, as a folder `load_classifier` serves with onnxruntime.
+
+python -m seqclf_hf.export MODEL_DIR --onnx [--int8] [--output DIR] [--overwrite]
+
+MODEL_DIR is an output_dir of recipes/train.py (any family), its `merged/` LoRA model, or a fine-tuned encoder folder.
+The export folder holds `model.onnx` (inputs `input_ids` and `attention_mask`, any batch size and length; output
+`logits`), the config (labels) and the tokenizer. The graph comes from `torch.onnx.export(dynamo=True)`: optimum-onnx
+requires transformers < 4.58, and the TorchScript exporter fixes the recurrent graphs to the example's shape.
+"""
+
+import argparse
+import shutil
+import sys
+from pathlib import Path
+
+import torch
+
+from .errors import ConfigError, UserInputError
+from .inference import ONNX_FILE, import_optional, is_adapter, is_onnx_export, load_classifier
+from .safety import INCOMPLETE_SUFFIX, OutputPlan, check_writable, holds_files, publish
+
+# Two texts of different lengths: the example batch is padded, so the graph is traced with a real attention mask.
+# (torch.export would fix an axis whose example size is 1, hence two texts of two tokens or more.)
+EXAMPLE_TEXTS = ["What does the abbreviation NASA stand for ?", "Who is it ?"]
+INPUT_NAMES = ["input_ids", "attention_mask"]
+
+
+class Logits(torch.nn.Module):
+    """The model as the graph sees it: (input_ids, attention_mask) -> logits."""
+
+    def __init__(self, model):
+        super().__init__()
+        self.model = model
+
+    def forward(self, input_ids, attention_mask):
+        return self.model(input_ids=input_ids, attention_mask=attention_mask).logits
+
+
+def check_model_dir(model_dir: Path) -> None:
+    if not model_dir.is_dir():
+        raise ConfigError(f"{model_dir} is not a folder. Give an output_dir of recipes/train.py.")
+    if is_onnx_export(model_dir):
+        raise ConfigError(f"{model_dir} is already an ONNX export. Give the trained model folder it came from.")
+    if is_adapter(model_dir):
+        raise ConfigError(
+            f"{model_dir} holds a peft adapter, which has no graph of its own. Export the merged LoRA model "
+            f"({model_dir / 'merged'}) instead."
+        )
+    if not (model_dir / "config.json").is_file():
+        raise ConfigError(
+            f"{model_dir} holds no model (no config.json). Give an output_dir of recipes/train.py, its merged/ "
+            "folder, or a fine-tuned encoder folder."
+        )
+
+
+def prepare_output(output: Path, overwrite: bool) -> Path:
+    """The folder to write into, beside `output`: a failed export leaves `output` as it was."""
+    if holds_files(output) and not overwrite:
+        raise ConfigError(
+            f"{output} already holds files. Pass --overwrite to replace them, or choose another --output."
+        )
+    check_writable(output)
+    work_dir = output.with_name(output.name + INCOMPLETE_SUFFIX)
+    if work_dir.exists():  # left by an export that did not finish
+        shutil.rmtree(work_dir)
+    work_dir.mkdir(parents=True)
+    return work_dir
+
+
+def write_onnx(classifier, path: Path) -> None:
+    example = classifier.tensors(classifier.encode(EXAMPLE_TEXTS))
+    axes = {0: torch.export.Dim("batch"), 1: torch.export.Dim("sequence")}
+    # torch.onnx turns LSTM and GRU into graph loops by swapping the ops' Python kernels without clearing their
+    # dispatch caches: a second export in one process would get the unrolled kernels, fixed to the example's length.
+    for op in (torch.ops.aten.lstm.input, torch.ops.aten.gru.input):
+        op._dispatch_cache.clear()
+    torch.onnx.export(
+        Logits(classifier.model),
+        (example["input_ids"], example["attention_mask"]),
+        str(path),
+        input_names=INPUT_NAMES,
+        output_names=["logits"],
+        dynamic_shapes={name: axes for name in INPUT_NAMES},
+        dynamo=True,
+        external_data=False,  # one file; a model past protobuf's 2 GB limit would need the data beside it
+        verbose=False,
+    )
+
+
+def quantize_int8(path: Path) -> None:
+    """Replace the graph at `path` by its int8 version (weights int8, activations quantized on the fly)."""
+    quantization = import_optional("onnxruntime.quantization")
+    fp32 = path.with_suffix(".fp32.onnx")
+    path.rename(fp32)
+    quantization.quantize_dynamic(str(fp32), str(path), weight_type=quantization.QuantType.QInt8)
+    fp32.unlink()
+
+
+def export_onnx(model_dir, output=None, int8: bool = False, overwrite: bool = False) -> Path:
+    """Export `model_dir` to `output` (default: MODEL_DIR/onnx, or MODEL_DIR/onnx-int8 with int8); returns it."""
+    for module in ("onnx", "onnxscript", "onnxruntime"):
+        import_optional(module)
+    model_dir = Path(model_dir)
+    check_model_dir(model_dir)
+    output = Path(output) if output else model_dir / ("onnx-int8" if int8 else "onnx")
+    work_dir = prepare_output(output, overwrite)
+    try:
+        classifier = load_classifier(model_dir)
+        write_onnx(classifier, work_dir / ONNX_FILE)
+        if int8:
+            quantize_int8(work_dir / ONNX_FILE)
+        classifier.config.save_pretrained(work_dir)
+        classifier.tokenizer.save_pretrained(work_dir)
+    except BaseException:
+        shutil.rmtree(work_dir, ignore_errors=True)
+        raise
+    if output.exists():
+        publish(OutputPlan(output, work_dir, resume=None))
+    else:
+        work_dir.rename(output)
+    return output
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m seqclf_hf.export", description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "model_dir", help="an output_dir of recipes/train.py, its merged/ folder, or an encoder folder"
+    )
+    parser.add_argument("--onnx", action="store_true", help="export to ONNX (the one format so far)")
+    parser.add_argument("--int8", action="store_true", help="quantize the weights to int8 (onnxruntime, dynamic)")
+    parser.add_argument("--output", help="the export folder (default: MODEL_DIR/onnx, or MODEL_DIR/onnx-int8)")
+    parser.add_argument("--overwrite", action="store_true", help="replace an --output folder that holds files")
+    args = parser.parse_args(argv)
+    if not args.onnx:
+        parser.error("name the format: --onnx (the one format so far)")
+    try:
+        output = export_onnx(args.model_dir, args.output, int8=args.int8, overwrite=args.overwrite)
+    except UserInputError as error:
+        sys.exit(f"error: {error}")
+    print(f"Exported {args.model_dir} to {output}: seqclf_hf.inference.load_classifier({str(output)!r}) serves it.")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,115 @@
+"""ONNX export: every family and a BERT encoder give torch's logits on padded batches of any size; int8; refusals."""
+
+import sys
+
+import pytest
+import torch
+from transformers import BertConfig, BertForSequenceClassification
+
+from seqclf_hf.build import train_tokenizer
+from seqclf_hf.errors import ConfigError, ModelSetupError
+from seqclf_hf.export import export_onnx, main
+from seqclf_hf.inference import ONNX_FILE, OnnxClassifier, load_classifier
+
+LABELS = ["ABBR", "DESC", "ENTY", "HUM", "LOC", "NUM"]
+# Five texts of four lengths, none the size of the export's example batch (two texts): the axes must be dynamic.
+TEXTS = [
+    "What does NASA stand for ?",
+    "Who invented the radio ?",
+    "How many bones are there in the human body of an adult ?",
+    "Where ?",
+    "Who invented the telephone ?",
+]
+
+
+@pytest.fixture(scope="module")
+def tokenizer():
+    tokenizer = train_tokenizer(TEXTS, "word", vocab_size=100)
+    tokenizer.model_max_length = 32
+    return tokenizer
+
+
+def tiny_bert():
+    sizes = {"hidden_size": 16, "num_hidden_layers": 2, "num_attention_heads": 2, "intermediate_size": 32}
+    config = BertConfig(vocab_size=100, num_labels=len(LABELS), **sizes)
+    torch.manual_seed(0)
+    return BertForSequenceClassification(config)
+
+
+@pytest.fixture
+def saved_model(tmp_path, tokenizer, make_model):
+    """`saved_model(family)`: a tiny model with TREC's labels and its tokenizer, saved as a run saves them."""
+
+    def save(family):
+        model = tiny_bert() if family == "bert" else make_model(family)
+        model.config.id2label = dict(enumerate(LABELS))
+        model.config.label2id = {label: i for i, label in enumerate(LABELS)}
+        path = tmp_path / family
+        model.save_pretrained(path)
+        tokenizer.save_pretrained(path)
+        return path
+
+    return save
+
+
+def logits(classifier, texts):
+    return classifier.model(**classifier.tensors(classifier.encode(texts))).logits
+
+
+@pytest.mark.parametrize("family", ["manual-rnn", "rnn", "gru", "lstm", "cnn", "transformer", "bow", "bert"])
+def test_export_gives_torchs_logits(saved_model, family):
+    model_dir = saved_model(family)
+    output = export_onnx(model_dir)
+    assert output == model_dir / "onnx"
+    exported, original = load_classifier(output), load_classifier(model_dir)
+    assert isinstance(exported, OnnxClassifier) and exported.labels == LABELS
+    with torch.inference_mode():
+        torch.testing.assert_close(logits(exported, TEXTS), logits(original, TEXTS), rtol=0, atol=1e-4)
+    # One text at a time (no padding) gives what the padded batch gave.
+    alone = exported.probabilities(TEXTS, batch_size=1)
+    torch.testing.assert_close(alone, exported.probabilities(TEXTS), rtol=0, atol=1e-5)
+    assert exported.predict(TEXTS) == [
+        [{**best, "score": pytest.approx(best["score"], abs=1e-4)}] for [best] in original.predict(TEXTS)
+    ]
+    with pytest.raises(ModelSetupError, match="ONNX export"):
+        exported.explain(TEXTS[0])
+
+
+def test_int8_stays_close_and_a_second_export_keeps_dynamic_axes(saved_model):
+    model_dir = saved_model("lstm")
+    int8 = load_classifier(export_onnx(model_dir, int8=True))
+    fp32 = load_classifier(export_onnx(model_dir))  # the second export of a recurrent model in this process
+    original = load_classifier(model_dir)
+    with torch.inference_mode():
+        expected = logits(original, TEXTS)
+        difference = (logits(int8, TEXTS) - expected).abs().max().item()
+        torch.testing.assert_close(logits(fp32, TEXTS), expected, rtol=0, atol=1e-4)
+    assert 0 < difference < 0.1  # quantized (not the fp32 graph), and close
+    assert int8.model.path.stat().st_size < fp32.model.path.stat().st_size
+    assert int8.model.path.parent == model_dir / "onnx-int8"
+
+
+def test_existing_output_is_refused_then_replaced_with_overwrite(saved_model):
+    model_dir = saved_model("bow")
+    output = model_dir / "onnx"
+    output.mkdir()
+    (output / "notes.txt").write_text("mine")
+    with pytest.raises(ConfigError, match="--overwrite"):
+        export_onnx(model_dir)
+    assert [path.name for path in output.iterdir()] == ["notes.txt"]
+    export_onnx(model_dir, overwrite=True)
+    assert (output / ONNX_FILE).is_file() and not (output / "notes.txt").exists()
+    assert not (model_dir / "onnx.incomplete").exists()
+
+
+def test_folder_without_model_is_a_one_line_error(tmp_path, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main([str(tmp_path), "--onnx"])
+    assert "holds no model (no config.json)" in str(exit_info.value)
+    assert not (tmp_path / "onnx").exists()
+
+
+def test_missing_onnxruntime_says_how_to_install(saved_model, monkeypatch):
+    monkeypatch.setitem(sys.modules, "onnxruntime", None)  # an import of it now fails
+    with pytest.raises(ModelSetupError, match=r"pip install 'seqclf-hf\[export\]'"):
+        export_onnx(saved_model("bow"))
