@@ -18,16 +18,19 @@ Returns:
 """
 
 
+def metric_info(description: str, inputs: str, feature) -> evaluate.MetricInfo:
+    """What `evaluate` needs to know of a metric defined here: `feature` is the type of one prediction / reference."""
+    return evaluate.MetricInfo(
+        description=description,
+        citation="",
+        inputs_description=inputs,
+        features=datasets.Features({"predictions": feature, "references": feature}),
+    )
+
+
 class ClassificationReport(evaluate.Metric):
     def _info(self):
-        return evaluate.MetricInfo(
-            description=_DESCRIPTION,
-            citation="",
-            inputs_description=_INPUTS,
-            features=datasets.Features(
-                {"predictions": datasets.Value("int64"), "references": datasets.Value("int64")}
-            ),
-        )
+        return metric_info(_DESCRIPTION, _INPUTS, datasets.Value("int64"))
 
     def _compute(self, predictions, references, label_names=None):
         predictions, references = np.asarray(predictions), np.asarray(references)
@@ -63,16 +66,10 @@ class MultiLabelReport(evaluate.Metric):
     """Several labels per text: micro- and macro-F1, subset accuracy (every label right), per-label scores."""
 
     def _info(self):
-        return evaluate.MetricInfo(
-            description="Micro- and macro-F1, subset accuracy and per-label precision/recall/F1 of 0/1 label rows.",
-            citation="",
-            inputs_description="predictions, references: (texts, labels) 0/1 rows; label_names: one per column.",
-            features=datasets.Features(
-                {
-                    "predictions": datasets.Sequence(datasets.Value("int64")),
-                    "references": datasets.Sequence(datasets.Value("int64")),
-                }
-            ),
+        return metric_info(
+            "Micro- and macro-F1, subset accuracy and per-label precision/recall/F1 of 0/1 label rows.",
+            "predictions, references: (texts, labels) 0/1 rows; label_names: one per column.",
+            datasets.Sequence(datasets.Value("int64")),
         )
 
     def _compute(self, predictions, references, label_names=None):
@@ -110,13 +107,10 @@ class RegressionReport(evaluate.Metric):
     """A number per text: mean squared and absolute error, Pearson's and Spearman's correlation."""
 
     def _info(self):
-        return evaluate.MetricInfo(
-            description="MSE, MAE, Pearson and Spearman correlation of predicted and true values.",
-            citation="",
-            inputs_description="predictions, references: one float per text.",
-            features=datasets.Features(
-                {"predictions": datasets.Value("float64"), "references": datasets.Value("float64")}
-            ),
+        return metric_info(
+            "MSE, MAE, Pearson and Spearman correlation of predicted and true values.",
+            "predictions, references: one float per text.",
+            datasets.Value("float64"),
         )
 
     def _compute(self, predictions, references):
