@@ -13,6 +13,8 @@ from .models import CUSTOM_FAMILIES, FAMILIES
 
 TOKENIZER_TRAINERS = ("none", "word", "wordpiece")
 EMBEDDING_MODES = ("scratch", "init-only", "init-fine-tune")
+# transformers' names, as `config.problem_type` holds them.
+PROBLEM_TYPES = ("single_label_classification", "multi_label_classification", "regression")
 
 
 @dataclass
@@ -125,10 +127,42 @@ class DataArguments:
         metadata={"help": "Text encoding of the local .csv, .json, .jsonl and .label files, e.g. latin-1 or cp1252."},
     )
     validation_file: str | None = field(default=None, metadata={"help": "Local validation file (same formats)."})
-    test_file: str | None = field(default=None, metadata={"help": "Local test file (same formats)."})
+    test_file: str | None = field(
+        default=None,
+        metadata={"help": "Local test file (same formats); without the label column it is predicted, not scored."},
+    )
+    predict_file: str | None = field(
+        default=None,
+        metadata={
+            "help": "A .csv, .json, .jsonl or .parquet file to predict after training: output_dir/"
+            "predict_results.csv gets its columns, the prediction and its score."
+        },
+    )
     text_column_name: str | None = field(default=None, metadata={"help": "Text column (default: 'text')."})
+    text_column_names: str | None = field(
+        default=None,
+        metadata={
+            "help": "Several text columns, comma-separated (instead of --text_column_name): two are a text pair, "
+            "encoded as the tokenizer encodes pairs; more are joined with --text_column_delimiter."
+        },
+    )
+    text_column_delimiter: str = field(
+        default=" ", metadata={"help": "Joins the texts of more than two --text_column_names."}
+    )
     label_column_name: str | None = field(
         default=None, metadata={"help": "Label column (default: 'label', or TREC's coarse_label / fine_label)."}
+    )
+    problem_type: Literal[PROBLEM_TYPES] | None = field(
+        default=None,
+        metadata={
+            "help": "single_label_classification | multi_label_classification | regression (default: inferred from "
+            "the training split: a label column of lists, or of strings with --label_delimiter, is multi-label; a "
+            "float column is a regression; anything else single-label)."
+        },
+    )
+    label_delimiter: str | None = field(
+        default=None,
+        metadata={"help": "Multi-label CSV: the character between a row's labels, e.g. '|'."},
     )
     label_granularity: Literal["coarse", "fine"] = field(
         default="coarse", metadata={"help": "TREC: coarse (6 classes) or fine (50) labels."}
@@ -175,6 +209,10 @@ class RunArguments:
             "help": "After training, score the train split on a random sample of at most this many examples "
             "(0: skip it); scoring all of a large train split again can take longer than training."
         },
+    )
+    multi_label_threshold: float = field(
+        default=0.5,
+        metadata={"help": "Multi-label: a label is predicted when its sigmoid score is above this, in (0, 1)."},
     )
 
 

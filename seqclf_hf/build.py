@@ -55,7 +55,9 @@ def train_tokenizer(texts: list[str], kind: str, vocab_size: int, extra_words=()
         add_words(tokenizer, extra_words, vocab_size)
     cls_id, sep_id = tokenizer.token_to_id("[CLS]"), tokenizer.token_to_id("[SEP]")
     tokenizer.post_processor = processors.TemplateProcessing(
-        single="[CLS] $A [SEP]", special_tokens=[("[CLS]", cls_id), ("[SEP]", sep_id)]
+        single="[CLS] $A [SEP]",
+        pair="[CLS] $A [SEP] $B [SEP]",  # a text pair as BERT reads one: the separator between the two texts
+        special_tokens=[("[CLS]", cls_id), ("[SEP]", sep_id)],
     )
     if kind == "wordpiece":
         tokenizer.decoder = decoders.WordPiece()
@@ -126,20 +128,27 @@ def build_tokenizer(args: ModelArguments, train_texts: list[str]):
     )
 
 
-def build_model(args: ModelArguments, tokenizer, labels: list[str]):
-    """A fresh model of `args.model_family` for these labels (bert: the pretrained encoder with a new head)."""
+def build_model(args: ModelArguments, tokenizer, labels: list[str], problem_type: str | None = None):
+    """A fresh model of `args.model_family` for these labels (bert: the pretrained encoder with a new head).
+
+    `labels` name the outputs (a regression has one); the config carries `problem_type` (None: transformers infers
+    it), so the loss, `pipeline` and every loader treat the outputs as transformers' own heads do.
+    """
     check_embedding_options(args)
     check_architecture(args)
     id2label = dict(enumerate(labels))
-    label2id = {label: i for i, label in id2label.items()}
+    task = {
+        "id2label": id2label,
+        "label2id": {label: i for i, label in id2label.items()},
+        "problem_type": problem_type,
+    }
     if args.model_family == PRETRAINED_FAMILY:
         return load_pretrained(
             AutoModelForSequenceClassification,
             args.model_name_or_path or DEFAULT_PRETRAINED,
             "pretrained model of --model_name_or_path",
             num_labels=len(labels),
-            id2label=id2label,
-            label2id=label2id,
+            **task,
         )
     config_class, model_class, implied = CUSTOM_FAMILIES[args.model_family]
     overrides = args.architecture_overrides()
@@ -156,8 +165,7 @@ def build_model(args: ModelArguments, tokenizer, labels: list[str]):
     config = config_class(
         vocab_size=len(tokenizer),
         pad_token_id=tokenizer.pad_token_id,
-        id2label=id2label,
-        label2id=label2id,
+        **task,
         **implied,
         **overrides,
     )

@@ -10,12 +10,13 @@ from transformers import DataCollatorWithPadding, Trainer, TrainingArguments, se
 
 from .arguments import DataArguments, ModelArguments, PeftArguments, RunArguments
 from .build import build_model, build_tokenizer
-from .data import LengthBucketSampler, load_data, tokenize
+from .data import LengthBucketSampler, load_data, predict_source, task_of, text_columns, tokenize
 from .hub import METRICS_FILE, RUN_ARGS_FILE, push_output_dir, write_model_card
-from .inference import classification_pipeline
-from .metrics import ClassificationReport, trainer_metrics
+from .inference import load_classifier
+from .metrics import SCALAR_METRICS, report, trainer_metrics
 from .peft_setup import apply_peft, save_peft_outputs
-from .plots import plot_confusion_matrix, plot_training_curve
+from .plots import plot_confusion_matrix, plot_regression, plot_training_curve
+from .predict import RESULTS_FILE, decide, predict_file
 from .safety import (
     OutputPlan,
     SaveOnInterrupt,
@@ -25,11 +26,24 @@ from .safety import (
     plan_output_dir,
     publish,
 )
-from .validation import check_sampling, validate_options
+from .validation import best_metric_settings, check_sampling, validate_options
 
 logger = logging.getLogger(__name__)
 
 SPLIT_PREFIXES = {"train": "train", "validation": "eval", "test": "test"}  # the Trainer's metric prefixes
+SPLIT_NAMES = {"train": "train", "eval": "validation", "test": "test"}
+
+
+@dataclasses.dataclass(frozen=True)
+class Task:
+    """What the model predicts: transformers' problem type, the output names, the multi-label decision threshold."""
+
+    problem_type: str
+    labels: list[str]
+    threshold: float = 0.5
+
+    def report(self, logits, references) -> dict:
+        return report(self.problem_type, logits, references, self.labels, self.threshold)
 
 
 def count_parameters(model) -> tuple[int, int]:
@@ -39,37 +53,42 @@ def count_parameters(model) -> tuple[int, int]:
     return trainable, total
 
 
-def evaluate_split(trainer: Trainer, dataset, split: str, labels: list[str]) -> dict:
-    """Loss, accuracy, macro-F1, per-class scores and confusion matrix, keyed with the Trainer's prefix."""
+def evaluate_split(trainer: Trainer, dataset, split: str, task: Task):
+    """Loss and every metric of the problem type (per class, confusion matrix), keyed with the Trainer's prefix; and
+    the prediction itself."""
     prediction = trainer.predict(dataset, metric_key_prefix=split)
-    report = ClassificationReport().compute(
-        predictions=prediction.predictions.argmax(-1), references=prediction.label_ids, label_names=labels
-    )
     metrics = dict(prediction.metrics)
-    metrics.update({f"{split}_{name}": value for name, value in report.items()})
-    return metrics
+    scores = task.report(prediction.predictions, prediction.label_ids)
+    metrics.update({f"{split}_{name}": value for name, value in scores.items()})
+    return metrics, prediction
 
 
-def run_arguments(model_args, data_args, training_args, peft_args) -> dict:
+def run_arguments(model_args, data_args, training_args, peft_args, run_args) -> dict:
     """The run's options as JSON (TrainingArguments.to_dict() blanks every token), for the model card."""
     return {
         "model": dataclasses.asdict(model_args),
         "data": dataclasses.asdict(data_args),
         "training": training_args.to_dict(),
         "peft": dataclasses.asdict(peft_args),
+        "run": dataclasses.asdict(run_args),
     }
 
 
-def write_outputs(output_dir: Path, metrics: dict, log_history: list[dict], labels: list[str], run_args: dict) -> None:
+def write_outputs(output_dir: Path, metrics: dict, log_history: list[dict], run_args: dict, predictions: dict) -> None:
+    """metrics.json, run_args.json and the plots: a confusion matrix per split for one label per text, predicted
+    against true values for a regression (several labels per text have no confusion matrix)."""
     (output_dir / METRICS_FILE).write_text(json.dumps(metrics, indent=2) + "\n")
     (output_dir / RUN_ARGS_FILE).write_text(json.dumps(run_args, indent=2, default=str) + "\n")
-    plot_training_curve(log_history, output_dir / "training_curve.png")
+    main_metric = SCALAR_METRICS[metrics["problem_type"]][0]
+    plot_training_curve(log_history, output_dir / "training_curve.png", main_metric)
     for split in ("eval", "test"):
+        title = f"{SPLIT_NAMES[split]} {main_metric} {metrics.get(f'{split}_{main_metric}', 0):.3f}"
         if f"{split}_confusion_matrix" in metrics:
-            title = f"{'validation' if split == 'eval' else split} accuracy {metrics[f'{split}_accuracy']:.3f}"
-            plot_confusion_matrix(
-                metrics[f"{split}_confusion_matrix"], labels, output_dir / f"confusion_{split}.png", title
-            )
+            matrix = metrics[f"{split}_confusion_matrix"]
+            plot_confusion_matrix(matrix, metrics["labels"], output_dir / f"confusion_{split}.png", title)
+        elif metrics["problem_type"] == "regression" and split in predictions:
+            prediction = predictions[split]
+            plot_regression(prediction.label_ids, prediction.predictions, output_dir / f"scatter_{split}.png", title)
 
 
 def batch_settings(training_args: TrainingArguments) -> dict:
@@ -86,10 +105,13 @@ def batch_settings(training_args: TrainingArguments) -> dict:
 
 
 def prepare_data(model_args: ModelArguments, data_args: DataArguments, training_args: TrainingArguments):
-    """(untokenized splits, label names, tokenizer, tokenized splits)."""
+    """(untokenized splits, output names, tokenizer, tokenized splits)."""
     raw = load_data(data_args)
-    labels = raw["train"].features["label"].names
-    tokenizer = build_tokenizer(model_args, raw["train"]["text"])
+    _, labels = task_of(raw["train"], data_args)
+    train = raw["train"]
+    # A tokenizer learnt from the data learns both texts of a pair.
+    texts = [*train["text"], *(train["text_pair"] if "text_pair" in train.column_names else [])]
+    tokenizer = build_tokenizer(model_args, texts)
     # Saved with the model, so pipeline() truncates exactly as training did.
     tokenizer.model_max_length = min(tokenizer.model_max_length, data_args.max_seq_length)
     with training_args.main_process_first(desc="tokenizing"):
@@ -114,7 +136,14 @@ class RecipeTrainer(Trainer):
 
 
 def make_trainer(
-    training_args, tokenized, tokenizer, labels, length_buckets: bool = False, **model_and_callbacks
+    training_args,
+    tokenized,
+    tokenizer,
+    labels,
+    length_buckets: bool = False,
+    problem_type: str = "single_label_classification",
+    threshold: float = 0.5,
+    **model_and_callbacks,
 ) -> RecipeTrainer:
     """The recipe's Trainer on the train / validation splits; `model=` or `model_init=` (search), `callbacks=`."""
     return RecipeTrainer(
@@ -125,7 +154,7 @@ def make_trainer(
         eval_dataset=tokenized["validation"],
         processing_class=tokenizer,
         data_collator=DataCollatorWithPadding(tokenizer),
-        compute_metrics=trainer_metrics(labels),
+        compute_metrics=trainer_metrics(labels, problem_type, threshold),
         length_buckets=length_buckets,
         **model_and_callbacks,
     )
@@ -152,12 +181,16 @@ def train(
     validate_options(model_args, data_args, training_args, run_args, peft_args)
     plan = plan_output_dir(training_args, run_args.overwrite_output_dir)
     set_seed(training_args.seed)
-    raw, labels, tokenizer, tokenized = prepare_data(model_args, data_args, training_args)
-    model = apply_peft(build_model(model_args, tokenizer, labels), peft_args, model_args.model_family)
+    raw, _, tokenizer, tokenized = prepare_data(model_args, data_args, training_args)
+    task = Task(*task_of(raw["train"], data_args), run_args.multi_label_threshold)
+    training_args = best_metric_settings(training_args, task.problem_type)
+    model = build_model(model_args, tokenizer, task.labels, task.problem_type)
+    model = apply_peft(model, peft_args, model_args.model_family)
     trainable, total = count_parameters(model)
     logger.info(
-        "%s (peft: %s): %d of %d parameters trainable (%.2f%%); labels %s",
-        *(model_args.model_family, peft_args.peft, trainable, total, 100 * trainable / total, labels),
+        "%s (peft: %s): %d of %d parameters trainable (%.2f%%); %s, labels %s",
+        *(model_args.model_family, peft_args.peft, trainable, total, 100 * trainable / total),
+        *(task.problem_type, task.labels),
     )
     work_args = dataclasses.replace(training_args, output_dir=str(plan.work_dir))
     with work_args.main_process_first(desc="creating output_dir"):  # one process creates it, the others see it
@@ -165,19 +198,21 @@ def train(
             open_output_dir(plan)
     try:
         check_disk_space(work_args, model)
-        trainer, metrics = fit(work_args, tokenized, tokenizer, labels, model, data_args.length_buckets, plan.resume)
+        trainer, metrics = fit(work_args, tokenized, tokenizer, task, model, data_args.length_buckets, plan.resume)
     except BaseException:
         discard_if_empty(plan)
         raise
-    metrics.update({"labels": labels, "trainable_parameters": trainable, "parameters": total})
-    metrics.update(score_splits(trainer, tokenized, labels, run_args.max_train_eval_samples))
+    metrics.update({"problem_type": task.problem_type, "labels": task.labels})
+    metrics.update({"trainable_parameters": trainable, "parameters": total})
+    split_metrics, predictions = score_splits(trainer, tokenized, task, run_args.max_train_eval_samples)
+    metrics.update(split_metrics)
     if trainer.is_world_process_zero():
-        arguments = run_arguments(model_args, data_args, training_args, peft_args)
-        save_run(trainer, tokenizer, metrics, arguments, peft_args.merge_lora, plan)
+        arguments = run_arguments(model_args, data_args, training_args, peft_args, run_args)
+        save_run(trainer, tokenizer, metrics, arguments, peft_args.merge_lora, plan, predictions)
     return metrics, raw
 
 
-def fit(training_args, tokenized, tokenizer, labels, model, length_buckets: bool, resume: str | None):
+def fit(training_args, tokenized, tokenizer, task: Task, model, length_buckets: bool, resume: str | None):
     """Train (from `resume` when given) and save the best model; returns the trainer and the training metrics."""
     batch = batch_settings(training_args)
     logger.info(
@@ -189,8 +224,10 @@ def fit(training_args, tokenized, tokenizer, labels, model, length_buckets: bool
         training_args,
         tokenized,
         tokenizer,
-        labels,
+        task.labels,
         length_buckets=length_buckets,
+        problem_type=task.problem_type,
+        threshold=task.threshold,
         model=model,
         callbacks=[interrupt := SaveOnInterrupt()],
     )
@@ -210,10 +247,10 @@ def fit(training_args, tokenized, tokenizer, labels, model, length_buckets: bool
     }
 
 
-def score_splits(trainer: Trainer, tokenized, labels: list[str], max_train_eval_samples: int) -> dict:
-    """Metrics of every split; the train split on a random sample of at most `max_train_eval_samples` (0: skipped),
-    since scoring all of it again can take longer than training did."""
-    metrics = {}
+def score_splits(trainer: Trainer, tokenized, task: Task, max_train_eval_samples: int) -> tuple[dict, dict]:
+    """Metrics of every split, and its predictions by prefix; the train split on a random sample of at most
+    `max_train_eval_samples` (0: skipped), since scoring all of it again can take longer than training did."""
+    metrics, predictions = {}, {}
     for split, prefix in SPLIT_PREFIXES.items():
         if split not in tokenized:
             continue
@@ -229,39 +266,60 @@ def score_splits(trainer: Trainer, tokenized, labels: list[str], max_train_eval_
                     *(len(dataset), metrics["train_samples"]),
                 )
             metrics["train_scored_samples"] = len(dataset)
-        split_metrics = evaluate_split(trainer, dataset, prefix, labels)
+        split_metrics, predictions[prefix] = evaluate_split(trainer, dataset, prefix, task)
         # train_loss / train_runtime from training itself stay; the train split adds its accuracy and report.
         metrics.update({key: value for key, value in split_metrics.items() if key not in metrics})
-    return metrics
+    return metrics, predictions
 
 
-def save_run(trainer: Trainer, tokenizer, metrics: dict, arguments: dict, merge_lora: bool, plan: OutputPlan) -> None:
+def save_run(
+    trainer: Trainer, tokenizer, metrics: dict, arguments: dict, merge_lora: bool, plan: OutputPlan, predictions: dict
+) -> None:
     """Everything but the model itself (already saved): peft extras, metrics, plots, card; then the swap into
     output_dir, and the push if asked."""
     training_args = trainer.args
     work_dir = training_args.output_dir
     save_peft_outputs(trainer.model, tokenizer, work_dir, merge_lora)
-    write_outputs(Path(work_dir), metrics, trainer.state.log_history, metrics["labels"], arguments)
+    write_outputs(Path(work_dir), metrics, trainer.state.log_history, arguments, predictions)
     write_model_card(work_dir, arguments["training"]["hub_model_id"] or plan.output_dir.resolve().name)
+    write_predictions(work_dir, arguments)
     publish(plan)
     if arguments["training"]["push_to_hub"]:  # trainer.args has it off: see the Trainer construction
         url = push_output_dir(plan.output_dir, training_args.hub_model_id, training_args.hub_private_repo)
         logger.info("Pushed to %s", url)
 
 
-def print_summary(output_dir: str, metrics: dict, texts: list[str], labels: list[str]) -> None:
-    """Accuracy per split, a few predictions made through `pipeline` from what was saved, and where it is.
+def write_predictions(work_dir: str, arguments: dict) -> None:
+    """predict_results.csv for --predict_file or an unlabeled --test_file, from the model as saved."""
+    data_args = DataArguments(**arguments["data"])
+    source = predict_source(data_args)
+    if source:
+        classifier = load_classifier(work_dir)
+        columns, _ = text_columns(data_args)
+        threshold = arguments["run"]["multi_label_threshold"]
+        batch_size = arguments["training"]["per_device_eval_batch_size"]
+        output = Path(work_dir) / RESULTS_FILE
+        rows, _ = predict_file(
+            classifier, source, output, columns, data_args.text_column_delimiter, threshold, batch_size
+        )
+        logger.info("Predicted the %d rows of %s: %s", rows, source, RESULTS_FILE)
 
-    `labels` are the texts' true labels, shown next to the predictions so a wrong one stands out.
+
+def print_summary(output_dir: str, metrics: dict, texts: list, labels: list[str], threshold: float = 0.5) -> None:
+    """The problem type's main metrics per split, a few predictions of the saved model, and where it is.
+
+    `labels` are the texts' true labels (as text), shown next to the predictions so a wrong one stands out.
     """
-    print("\nsplit        accuracy  macro-F1")
-    for prefix, name in (("train", "train"), ("eval", "validation"), ("test", "test")):
-        if f"{prefix}_accuracy" in metrics:
-            print(f"{name:<12} {metrics[f'{prefix}_accuracy']:>8.4f}  {metrics[f'{prefix}_macro_f1']:>8.4f}")
-    classifier = classification_pipeline(output_dir)
-    print("\nPredictions of the saved model (pipeline) on held-out texts:")
+    names = SCALAR_METRICS[metrics["problem_type"]][:2]
+    print(f"\nsplit        {'  '.join(f'{name:>10}' for name in names)}")
+    for prefix, name in SPLIT_NAMES.items():
+        if f"{prefix}_{names[0]}" in metrics:
+            values = "  ".join(f"{metrics[prefix + '_' + metric]:>10.4f}" for metric in names)
+            print(f"{name:<12} {values}")
+    predictions = decide(load_classifier(output_dir), texts, threshold)
+    print("\nPredictions of the saved model on held-out texts:")
     print(f"  {'predicted':<12} {'true':<6} {'right':<5}  text")
-    for text, label, prediction in zip(texts, labels, classifier(texts), strict=True):
-        right = "yes" if prediction["label"] == label else "no"
-        print(f"  {prediction['label']:<6} {prediction['score']:.2f}  {label:<6} {right:<5}  {text}")
+    for text, label, (predicted, score) in zip(texts, labels, predictions, strict=True):
+        right = "yes" if predicted == label else "no"
+        print(f"  {predicted or '-':<6} {score:.2f}  {label or '-':<6} {right:<5}  {text}")
     print(f"\nModel, tokenizer, code, {METRICS_FILE} and plots saved to {Path(output_dir).resolve()}")

@@ -4,6 +4,9 @@ Each rule here needs only the options (checks that need the data live in `data.p
 the vectors and lives in `build.py`); each failure is a `UserInputError` naming the option and the fix.
 """
 
+import dataclasses
+import logging
+
 import torch
 from huggingface_hub.errors import StrictDataclassError
 from transformers import TrainingArguments
@@ -11,7 +14,13 @@ from transformers import TrainingArguments
 from .arguments import DataArguments, ModelArguments, PeftArguments, RunArguments
 from .errors import ConfigError, DataError, ModelSetupError
 from .hub import check_push_settings
+from .metrics import SCALAR_METRICS
 from .models import CUSTOM_FAMILIES, PRETRAINED_FAMILY
+
+logger = logging.getLogger(__name__)
+
+# Metrics for which a smaller value is better: metric_for_best_model needs greater_is_better False for them.
+LOWER_IS_BETTER = ("loss", "mse", "mae")
 
 
 def validate_options(
@@ -32,6 +41,30 @@ def validate_options(
     check_push_settings(training_args)
     if run_args.max_train_eval_samples < 0:
         raise ConfigError("--max_train_eval_samples must be 0 (skip) or more.")
+    if not 0 < run_args.multi_label_threshold < 1:
+        raise ConfigError(
+            f"--multi_label_threshold must be between 0 and 1 (exclusive), got {run_args.multi_label_threshold}."
+        )
+
+
+def best_metric_settings(args: TrainingArguments, problem_type: str) -> TrainingArguments:
+    """`args` with metric_for_best_model a metric `problem_type` produces and greater_is_better in its direction.
+
+    The recipes' default, accuracy, is a single-label metric: for another problem type it becomes that type's main
+    metric, said in the log; any other metric the type does not produce is an error.
+    """
+    if not args.metric_for_best_model:
+        return args
+    name = args.metric_for_best_model.removeprefix("eval_")
+    produced = (*SCALAR_METRICS[problem_type], "loss")
+    if name not in produced:
+        if name != "accuracy":
+            raise ConfigError(
+                f"--metric_for_best_model {name} is not a metric of {problem_type}; use one of {', '.join(produced)}."
+            )
+        name = produced[0]
+        logger.info("%s has no accuracy: the best checkpoint is the one with the best %s.", problem_type, name)
+    return dataclasses.replace(args, metric_for_best_model=name, greater_is_better=name not in LOWER_IS_BETTER)
 
 
 def check_training_numbers(args: TrainingArguments) -> None:
@@ -79,6 +112,8 @@ def check_data_sources(args: DataArguments) -> None:
         raise DataError("--validation_split_percentage must be between 1 and 99.")
     if args.max_seq_length <= 0:
         raise DataError(f"--max_seq_length must be above 0, got {args.max_seq_length}.")
+    if args.text_column_name and args.text_column_names:
+        raise DataError("Give --text_column_name (one column) or --text_column_names (several), not both.")
 
 
 def check_tokenizer_options(args: ModelArguments) -> None:
