@@ -214,6 +214,20 @@ class RunArguments:
         default=0.5,
         metadata={"help": "Multi-label: a label is predicted when its sigmoid score is above this, in (0, 1)."},
     )
+    class_weights: str | None = field(
+        default=None,
+        metadata={
+            "help": "Single-label: weigh each class in the loss, 'auto' (inverse frequency in the training split) or "
+            "one weight per label in label order, comma-separated (e.g. 1,2.5,1)."
+        },
+    )
+    early_stopping_patience: int | None = field(
+        default=None,
+        metadata={"help": "Stop after this many evaluations without improvement of --metric_for_best_model."},
+    )
+    early_stopping_threshold: float = field(
+        default=0.0, metadata={"help": "How much --metric_for_best_model must improve to count as improving."}
+    )
 
 
 @dataclass

@@ -10,6 +10,7 @@ import logging
 from pathlib import Path
 
 import datasets
+import numpy as np
 import torch
 from datasets import ClassLabel, Dataset, DatasetDict
 from torch.utils.data import Sampler
@@ -17,7 +18,7 @@ from torch.utils.data import Sampler
 from .arguments import DataArguments
 from .errors import DataError
 from .hub_access import hub_reachable
-from .validation import check_data_sources
+from .validation import check_data_sources, parse_class_weights
 
 logger = logging.getLogger(__name__)
 
@@ -318,6 +319,26 @@ def task_of(train: Dataset, args: DataArguments) -> tuple[str, list[str]]:
     if is_list(feature):
         return "multi_label_classification", feature.feature.names
     return "regression", [args.label_column_name or "label"]
+
+
+def class_weights(spec: str | None, train: Dataset, problem_type: str) -> list[float] | None:
+    """One loss weight per class for --class_weights: given, or (auto) the inverse of each class's frequency in the
+    training split, scaled so that a balanced split gets 1 everywhere."""
+    if not spec:
+        return None
+    if problem_type != "single_label_classification":
+        raise DataError(f"--class_weights weighs the classes of a single-label run; this one is {problem_type}.")
+    names = train.features["label"].names
+    if spec == "auto":
+        counts = np.bincount(np.asarray(train["label"]), minlength=len(names))
+        return (len(train) / (len(names) * counts)).tolist()
+    weights = parse_class_weights(spec)
+    if len(weights) != len(names):
+        raise DataError(
+            f"--class_weights gives {len(weights)} weights for {len(names)} labels ({names}): give one per label, "
+            "in that order, or auto."
+        )
+    return weights
 
 
 def carve_split(dataset: Dataset, fraction: float, seed: int) -> tuple[Dataset, Dataset]:

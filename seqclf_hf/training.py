@@ -6,11 +6,12 @@ import logging
 import resource
 from pathlib import Path
 
-from transformers import DataCollatorWithPadding, Trainer, TrainingArguments, set_seed
+import torch
+from transformers import DataCollatorWithPadding, EarlyStoppingCallback, Trainer, TrainingArguments, set_seed
 
 from .arguments import DataArguments, ModelArguments, PeftArguments, RunArguments
 from .build import build_model, build_tokenizer
-from .data import LengthBucketSampler, load_data, predict_source, task_of, text_columns, tokenize
+from .data import LengthBucketSampler, class_weights, load_data, predict_source, task_of, text_columns, tokenize
 from .hub import METRICS_FILE, RUN_ARGS_FILE, push_output_dir, write_model_card
 from .inference import load_classifier
 from .metrics import SCALAR_METRICS, report, trainer_metrics
@@ -41,6 +42,7 @@ class Task:
     problem_type: str
     labels: list[str]
     threshold: float = 0.5
+    class_weights: list[float] | None = None
 
     def report(self, logits, references) -> dict:
         return report(self.problem_type, logits, references, self.labels, self.threshold)
@@ -120,12 +122,22 @@ def prepare_data(model_args: ModelArguments, data_args: DataArguments, training_
 
 
 class RecipeTrainer(Trainer):
-    """The Trainer, able to batch by length buckets (--length_buckets)."""
+    """The Trainer, able to batch by length buckets (--length_buckets) and to weigh classes in the loss
+    (--class_weights): here rather than in the models, so pretrained encoders and adapters get them too."""
 
-    def __init__(self, *args, length_buckets: bool = False, **kwargs):
+    def __init__(self, *args, length_buckets: bool = False, class_weights: list[float] | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         check_sampling(length_buckets, self.args)
-        self.length_buckets = length_buckets
+        self.length_buckets, self.class_weights = length_buckets, class_weights
+
+    def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
+        if self.class_weights is None or "labels" not in inputs:
+            return super().compute_loss(model, inputs, return_outputs, num_items_in_batch)
+        labels = inputs.pop("labels")
+        outputs = model(**inputs)
+        weight = torch.tensor(self.class_weights, dtype=outputs.logits.dtype, device=outputs.logits.device)
+        loss = torch.nn.functional.cross_entropy(outputs.logits, labels, weight=weight)
+        return (loss, outputs) if return_outputs else loss
 
     def _get_train_sampler(self, train_dataset=None):
         if not self.length_buckets:
@@ -143,6 +155,7 @@ def make_trainer(
     length_buckets: bool = False,
     problem_type: str = "single_label_classification",
     threshold: float = 0.5,
+    class_weights: list[float] | None = None,
     **model_and_callbacks,
 ) -> RecipeTrainer:
     """The recipe's Trainer on the train / validation splits; `model=` or `model_init=` (search), `callbacks=`."""
@@ -156,6 +169,7 @@ def make_trainer(
         data_collator=DataCollatorWithPadding(tokenizer),
         compute_metrics=trainer_metrics(labels, problem_type, threshold),
         length_buckets=length_buckets,
+        class_weights=class_weights,
         **model_and_callbacks,
     )
 
@@ -182,8 +196,16 @@ def train(
     plan = plan_output_dir(training_args, run_args.overwrite_output_dir)
     set_seed(training_args.seed)
     raw, _, tokenizer, tokenized = prepare_data(model_args, data_args, training_args)
-    task = Task(*task_of(raw["train"], data_args), run_args.multi_label_threshold)
+    problem_type, labels = task_of(raw["train"], data_args)
+    weights = class_weights(run_args.class_weights, raw["train"], problem_type)
+    task = Task(problem_type, labels, run_args.multi_label_threshold, weights)
     training_args = best_metric_settings(training_args, task.problem_type)
+    if weights:
+        logger.info("Class weights in the loss: %s", dict(zip(labels, weights, strict=True)))
+    callbacks = []
+    if run_args.early_stopping_patience:
+        stopper = EarlyStoppingCallback(run_args.early_stopping_patience, run_args.early_stopping_threshold)
+        callbacks.append(stopper)
     model = build_model(model_args, tokenizer, task.labels, task.problem_type)
     model = apply_peft(model, peft_args, model_args.model_family)
     trainable, total = count_parameters(model)
@@ -198,7 +220,9 @@ def train(
             open_output_dir(plan)
     try:
         check_disk_space(work_args, model)
-        trainer, metrics = fit(work_args, tokenized, tokenizer, task, model, data_args.length_buckets, plan.resume)
+        trainer, metrics = fit(
+            work_args, tokenized, tokenizer, task, model, data_args.length_buckets, plan.resume, callbacks
+        )
     except BaseException:
         discard_if_empty(plan)
         raise
@@ -207,12 +231,17 @@ def train(
     split_metrics, predictions = score_splits(trainer, tokenized, task, run_args.max_train_eval_samples)
     metrics.update(split_metrics)
     if trainer.is_world_process_zero():
-        arguments = run_arguments(model_args, data_args, training_args, peft_args, run_args)
+        arguments = {
+            **run_arguments(model_args, data_args, training_args, peft_args, run_args),
+            "class_weights": weights,
+        }
         save_run(trainer, tokenizer, metrics, arguments, peft_args.merge_lora, plan, predictions)
     return metrics, raw
 
 
-def fit(training_args, tokenized, tokenizer, task: Task, model, length_buckets: bool, resume: str | None):
+def fit(
+    training_args, tokenized, tokenizer, task: Task, model, length_buckets: bool, resume: str | None, callbacks=()
+):
     """Train (from `resume` when given) and save the best model; returns the trainer and the training metrics."""
     batch = batch_settings(training_args)
     logger.info(
@@ -228,8 +257,9 @@ def fit(training_args, tokenized, tokenizer, task: Task, model, length_buckets: 
         length_buckets=length_buckets,
         problem_type=task.problem_type,
         threshold=task.threshold,
+        class_weights=task.class_weights,
         model=model,
-        callbacks=[interrupt := SaveOnInterrupt()],
+        callbacks=[interrupt := SaveOnInterrupt(), *callbacks],
     )
     train_result = trainer.train(resume_from_checkpoint=resume)
     if interrupt.interrupted:

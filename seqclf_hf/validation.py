@@ -41,9 +41,37 @@ def validate_options(
     check_push_settings(training_args)
     if run_args.max_train_eval_samples < 0:
         raise ConfigError("--max_train_eval_samples must be 0 (skip) or more.")
+    parse_class_weights(run_args.class_weights)
+    check_early_stopping(run_args, training_args)
     if not 0 < run_args.multi_label_threshold < 1:
         raise ConfigError(
             f"--multi_label_threshold must be between 0 and 1 (exclusive), got {run_args.multi_label_threshold}."
+        )
+
+
+def parse_class_weights(spec: str | None) -> list[float] | None:
+    """The weights of `--class_weights w1,w2,...`; None for auto (they need the data) or none given."""
+    if not spec or spec == "auto":
+        return None
+    try:
+        weights = [float(weight) for weight in spec.split(",")]
+    except ValueError:
+        weights = []
+    if not weights or any(weight <= 0 for weight in weights):
+        raise ConfigError(f"--class_weights {spec!r}: give auto, or one positive number per label, e.g. 1,2.5,1.")
+    return weights
+
+
+def check_early_stopping(run_args: RunArguments, args: TrainingArguments) -> None:
+    """transformers' EarlyStoppingCallback asserts or silently does nothing where these fail."""
+    if run_args.early_stopping_patience is None:
+        return
+    if run_args.early_stopping_patience < 1:
+        raise ConfigError(f"--early_stopping_patience must be 1 or more, got {run_args.early_stopping_patience}.")
+    if args.eval_strategy == "no" or not args.load_best_model_at_end:
+        raise ConfigError(
+            "--early_stopping_patience watches the validation metric: it needs --eval_strategy epoch (or steps) "
+            "and --load_best_model_at_end true."
         )
 
 

@@ -14,7 +14,7 @@ from seqclf_hf.errors import ConfigError, DataError
 from seqclf_hf.inference import classification_pipeline, load_classifier
 from seqclf_hf.metrics import SCALAR_METRICS
 from seqclf_hf.models import FAMILIES
-from seqclf_hf.training import train
+from seqclf_hf.training import RecipeTrainer, train
 
 TINY = {  # ModelArguments per family: tiny sizes, a word tokenizer learnt from the data
     "bow": {"embedding_dim": 8},
@@ -271,3 +271,69 @@ def test_the_predict_command_names_a_missing_text_column(predicted_run, tmp_path
                 "question",
             ]
         )
+
+
+def imbalanced_files(directory) -> dict:
+    """12 questions of one class and 4 of another in train; one of each in validation."""
+    directory.mkdir(exist_ok=True)
+    train, validation = directory / "train.csv", directory / "validation.csv"
+    train.write_text("text,label\n" + "".join(f"how many {i} ?,NUM\n" for i in range(12)))
+    with train.open("a") as handle:
+        handle.write("".join(f"who is {i} ?,HUM\n" for i in range(4)))
+    validation.write_text("text,label\nhow many moons ?,NUM\nwho is she ?,HUM\n")
+    return {"train_file": str(train), "validation_file": str(validation)}
+
+
+def test_auto_class_weights_are_inverse_frequencies_used_by_the_loss_and_saved(tmp_path):
+    data_args = DataArguments(**imbalanced_files(tmp_path / "data"))
+    output_dir = tmp_path / "out"
+    train(model_args("bow", ""), data_args, tiny_training(output_dir), RunArguments(class_weights="auto"))
+    saved = json.loads((output_dir / "run_args.json").read_text())
+    assert saved["run"]["class_weights"] == "auto"
+    assert saved["class_weights"] == pytest.approx([16 / (2 * 4), 16 / (2 * 12)])  # labels HUM, NUM
+
+
+def test_class_weights_change_the_loss_of_every_model_through_the_trainer(tmp_path, make_model):
+    model = make_model("cnn").eval()
+    inputs = {"input_ids": torch.tensor([[5, 6, 7], [8, 9, 10]]), "labels": torch.tensor([0, 3])}
+    weights = [1.0, 1.0, 1.0, 4.0, 1.0, 1.0]
+    args = TrainingArguments(output_dir=str(tmp_path), use_cpu=True, report_to="none")
+    logits = model(input_ids=inputs["input_ids"]).logits
+    for given in (weights, None):
+        trainer = RecipeTrainer(model=model, args=args, class_weights=given)
+        weight = torch.tensor(given) if given else None
+        expected = torch.nn.functional.cross_entropy(logits, inputs["labels"], weight=weight)
+        assert trainer.compute_loss(model, dict(inputs)).item() == pytest.approx(expected.item(), abs=1e-6)
+
+
+@pytest.mark.parametrize(
+    ("spec", "message"),
+    [("1,2,3", "gives 3 weights for 2 labels"), ("1,-2", "one positive number per label"), ("a,b", "positive")],
+)
+def test_bad_class_weights_are_one_line_errors(spec, message, tmp_path):
+    with pytest.raises((ConfigError, DataError), match=f"--class_weights.*{message}"):
+        train(
+            model_args("bow", ""),
+            DataArguments(**imbalanced_files(tmp_path / "data")),
+            tiny_training(tmp_path / "out"),
+            RunArguments(class_weights=spec),
+        )
+    assert not (tmp_path / "out").exists()
+
+
+def test_early_stopping_stops_when_the_metric_stops_improving(csv_dataset, tmp_path):
+    data_args = DataArguments(train_file=csv_dataset["train"], validation_file=csv_dataset["validation"])
+    run_args = RunArguments(early_stopping_patience=1, early_stopping_threshold=10.0)  # no epoch improves by 10
+    metrics, _ = train(model_args("bow", ""), data_args, tiny_training(tmp_path / "out", num_train_epochs=5), run_args)
+    assert metrics["epoch"] == 2  # the first evaluation sets the best, the second fails to improve: stop
+
+
+def test_early_stopping_without_evaluation_is_an_error(csv_dataset, tmp_path):
+    with pytest.raises(ConfigError, match="--early_stopping_patience watches the validation metric: it needs"):
+        train(
+            model_args("bow", ""),
+            DataArguments(train_file=csv_dataset["train"]),
+            tiny_training(tmp_path / "out", eval_strategy="no", save_strategy="no", load_best_model_at_end=False),
+            RunArguments(early_stopping_patience=2),
+        )
+    assert not (tmp_path / "out").exists()
