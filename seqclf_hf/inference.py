@@ -18,7 +18,8 @@ from transformers import AutoConfig, AutoModelForSequenceClassification, AutoTok
 
 from . import models  # noqa: F401  (registers the custom families with the Auto classes)
 
-LABELS_FILE = "labels.json"  # an adapter's label names in id order: its base model's config does not have them
+# An adapter's label names in id order and problem type: its base model's config does not have them.
+LABELS_FILE = "labels.json"
 FALLBACK_MAX_TOKENS = 512  # for tokenizers that do not say how long a text their model reads
 
 
@@ -56,9 +57,12 @@ def load_model(source: str | Path):
     source = str(source)
     if not is_adapter(source):
         return from_pretrained(AutoModelForSequenceClassification, source).eval()
-    labels = json.loads((Path(source) / LABELS_FILE).read_text())
+    saved = json.loads((Path(source) / LABELS_FILE).read_text())
+    # {"labels", "problem_type"}; adapters saved before problem types hold the label list alone.
+    labels, problem_type = (saved, None) if isinstance(saved, list) else (saved["labels"], saved["problem_type"])
     id2label = dict(enumerate(labels))
     label_maps = {"id2label": id2label, "label2id": {label: i for i, label in id2label.items()}}
+    label_maps["problem_type"] = problem_type
     base = adapter_base(source)
     if Path(base).is_dir() and Path(base).is_relative_to(Path(source)):  # saved with the adapter
         base_model = from_pretrained(AutoModelForSequenceClassification, base, **label_maps)
