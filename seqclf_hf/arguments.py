@@ -26,6 +26,19 @@ class ModelOptions:
         default=None,
         metadata={"help": "bert only: pretrained encoder, a Hub id or a local folder (default: bert-base-uncased)."},
     )
+    model_revision: str = field(
+        default="main", metadata={"help": "bert: the encoder's branch, tag or commit on the Hub."}
+    )
+    cache_dir: str | None = field(
+        default=None, metadata={"help": "bert: where downloaded encoders are kept (default: the Hub cache)."}
+    )
+    trust_remote_code: bool = field(
+        default=False, metadata={"help": "bert: run the modelling code an encoder's Hub repository ships."}
+    )
+    ignore_mismatched_sizes: bool = field(
+        default=False,
+        metadata={"help": "bert: start from a classifier trained on other labels (its head is replaced)."},
+    )
     tokenizer_name: str | None = field(
         default=None,
         metadata={"help": "Non-pretrained families: tokenizer Hub id or folder (default: bert-base-uncased)."},
@@ -180,6 +193,20 @@ class DataArguments:
     notebook_split: bool = field(
         default=False,
         metadata={"help": "Ignore the dataset's splits and re-split all of train 80/10/10, as the course notebooks."},
+    )
+    train_split_name: str = field(default="train", metadata={"help": "Hub dataset: the split to train on."})
+    validation_split_name: str = field(
+        default="validation", metadata={"help": "Hub dataset: the validation split, e.g. dev."}
+    )
+    test_split_name: str = field(default="test", metadata={"help": "Hub dataset: the test split."})
+    max_train_samples: int | None = field(
+        default=None, metadata={"help": "Quick runs: train on at most this many examples (stratified by class)."}
+    )
+    max_eval_samples: int | None = field(
+        default=None, metadata={"help": "Quick runs: at most this many validation examples (stratified by class)."}
+    )
+    max_predict_samples: int | None = field(
+        default=None, metadata={"help": "Quick runs: at most this many test examples (stratified by class)."}
     )
     max_seq_length: int = field(default=128, metadata={"help": "Longest input in tokens; longer texts are truncated."})
     length_buckets: bool = field(

@@ -109,7 +109,10 @@ def build_tokenizer(args: ModelArguments, train_texts: list[str]):
     check_tokenizer_options(args)
     if args.model_family == PRETRAINED_FAMILY:
         return load_pretrained(
-            AutoTokenizer, args.model_name_or_path or DEFAULT_PRETRAINED, "tokenizer of --model_name_or_path"
+            AutoTokenizer,
+            args.model_name_or_path or DEFAULT_PRETRAINED,
+            "tokenizer of --model_name_or_path",
+            **hub_options(args),
         )
     extra_words = words_with_vectors(args) if args.extend_vocabulary else ()
     if args.train_tokenizer != "none":
@@ -128,6 +131,11 @@ def build_tokenizer(args: ModelArguments, train_texts: list[str]):
     )
 
 
+def hub_options(args: ModelArguments) -> dict:
+    """What a pretrained encoder is loaded with, tokenizer and model alike."""
+    return {"revision": args.model_revision, "cache_dir": args.cache_dir, "trust_remote_code": args.trust_remote_code}
+
+
 def build_model(args: ModelArguments, tokenizer, labels: list[str], problem_type: str | None = None):
     """A fresh model of `args.model_family` for these labels (bert: the pretrained encoder with a new head).
 
@@ -143,13 +151,24 @@ def build_model(args: ModelArguments, tokenizer, labels: list[str], problem_type
         "problem_type": problem_type,
     }
     if args.model_family == PRETRAINED_FAMILY:
-        return load_pretrained(
-            AutoModelForSequenceClassification,
-            args.model_name_or_path or DEFAULT_PRETRAINED,
-            "pretrained model of --model_name_or_path",
-            num_labels=len(labels),
-            **task,
-        )
+        name = args.model_name_or_path or DEFAULT_PRETRAINED
+        try:
+            return load_pretrained(
+                AutoModelForSequenceClassification,
+                name,
+                "pretrained model of --model_name_or_path",
+                num_labels=len(labels),
+                ignore_mismatched_sizes=args.ignore_mismatched_sizes,
+                **task,
+                **hub_options(args),
+            )
+        except RuntimeError as error:  # transformers refuses a head of another size unless told to replace it
+            if "ignore_mismatched_sizes" not in str(error):
+                raise
+            raise ModelSetupError(
+                f"{name} (--model_name_or_path) has a classifier for other labels than these {len(labels)}: pass "
+                "--ignore_mismatched_sizes true to start from it with a new head."
+            ) from error
     config_class, model_class, implied = CUSTOM_FAMILIES[args.model_family]
     overrides = args.architecture_overrides()
     token_vectors = pretrained_token_vectors(args, tokenizer)

@@ -186,7 +186,11 @@ def load_raw_splits(args: DataArguments) -> tuple[DatasetDict, dict[str, str]]:
         return DatasetDict(train=read_local_file(str(path), args.label_granularity)), {"train": str(path)}
     dataset = load_hub_dataset(args)
     name = args.dataset_name or TREC_HUB_ID
-    return dataset, {split: f"{name} [{split}]" for split in dataset}
+    # Ours <- the dataset's (--train_split_name ...): a split named otherwise ("dev") is used, not ignored.
+    names = {"train": args.train_split_name, "validation": args.validation_split_name, "test": args.test_split_name}
+    renamed = {ours: dataset[theirs] for ours, theirs in names.items() if theirs in dataset}
+    unused = {split: dataset[split] for split in dataset if split not in {*names, *names.values()}}
+    return DatasetDict({**unused, **renamed}), {ours: f"{name} [{theirs}]" for ours, theirs in names.items()}
 
 
 def default_label_column(columns: list[str], granularity: str) -> str:
@@ -217,9 +221,8 @@ def select_columns(dataset: Dataset, args: DataArguments, source: str) -> Datase
         dataset = dataset.map(lambda row: {label_column: feature.int2str(row[label_column])})
     dataset = dataset.select_columns([*texts, label_column])
     if len(texts) > 2:  # one text: the columns joined
-        delimiter = args.text_column_delimiter
-        joined = delimiter.join
-        dataset = dataset.map(lambda row: {"text": joined(str(row[c] or "") for c in texts)}, remove_columns=texts)
+        join = args.text_column_delimiter.join
+        dataset = dataset.map(lambda row: {"text": join(str(row[c] or "") for c in texts)}, remove_columns=texts)
         texts = ["text"]
     text_names = dict(zip(texts, ("text", "text_pair"), strict=False))
     dataset = dataset.rename_columns({**text_names, label_column: "label"})
@@ -378,7 +381,10 @@ def load_data(args: DataArguments) -> DatasetDict:
     if unknown:
         logger.info("Ignoring dataset splits %s (only train/validation/test are used).", sorted(unknown))
     if "train" not in raw:
-        raise DataError(f"The dataset has no 'train' split (splits: {list(raw)}). Pass --train_file.")
+        raise DataError(
+            f"The dataset has no {args.train_split_name!r} split (splits: {list(raw)}). Name it with "
+            "--train_split_name, or pass --train_file."
+        )
     selected = DatasetDict()
     for split in SPLIT_FILES:
         if split in raw:
@@ -396,7 +402,24 @@ def load_data(args: DataArguments) -> DatasetDict:
         names = label_names(selected["train"], sources["train"])
         for split in selected:
             selected[split] = encode_labels(selected[split], names, split, sources[split])
-    return make_splits(selected, args)
+    return limit_splits(make_splits(selected, args), args)
+
+
+def limit_splits(dataset: DatasetDict, args: DataArguments) -> DatasetDict:
+    """At most --max_train/eval/predict_samples examples per split, drawn with --split_seed, stratified by class
+    when each class can keep an example."""
+    limits = {"train": args.max_train_samples, "validation": args.max_eval_samples, "test": args.max_predict_samples}
+    for split, limit in limits.items():
+        if split not in dataset or limit is None or limit >= len(dataset[split]):
+            continue
+        stratify = "label" if isinstance(dataset[split].features["label"], ClassLabel) else None
+        try:
+            part = dataset[split].train_test_split(test_size=limit, seed=args.split_seed, stratify_by_column=stratify)
+        except ValueError:  # fewer examples than classes on one side: a plain random draw
+            part = dataset[split].train_test_split(test_size=limit, seed=args.split_seed)
+        dataset[split] = part["test"]
+        logger.info("Using %d of the %s split's examples.", limit, split)
+    return dataset
 
 
 def tokenize(dataset: DatasetDict, tokenizer, max_seq_length: int) -> DatasetDict:

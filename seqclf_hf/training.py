@@ -351,5 +351,6 @@ def print_summary(output_dir: str, metrics: dict, texts: list, labels: list[str]
     print(f"  {'predicted':<12} {'true':<6} {'right':<5}  text")
     for text, label, (predicted, score) in zip(texts, labels, predictions, strict=True):
         right = "yes" if predicted == label else "no"
-        print(f"  {predicted or '-':<6} {score:.2f}  {label or '-':<6} {right:<5}  {text}")
+        shown = text if isinstance(text, str) else " | ".join(text)  # a text pair
+        print(f"  {predicted or '-':<6} {score:.2f}  {label or '-':<6} {right:<5}  {shown}")
     print(f"\nModel, tokenizer, code, {METRICS_FILE} and plots saved to {Path(output_dir).resolve()}")

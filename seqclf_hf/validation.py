@@ -140,6 +140,9 @@ def check_data_sources(args: DataArguments) -> None:
         raise DataError("--validation_split_percentage must be between 1 and 99.")
     if args.max_seq_length <= 0:
         raise DataError(f"--max_seq_length must be above 0, got {args.max_seq_length}.")
+    for name in ("max_train_samples", "max_eval_samples", "max_predict_samples"):
+        if getattr(args, name) is not None and getattr(args, name) <= 0:
+            raise DataError(f"--{name} must be above 0, got {getattr(args, name)}.")
     if args.text_column_name and args.text_column_names:
         raise DataError("Give --text_column_name (one column) or --text_column_names (several), not both.")
 
@@ -187,6 +190,10 @@ def check_architecture(model_args: ModelArguments, max_seq_length: int | None = 
         if overrides:
             raise ModelSetupError(f"{sorted(overrides)} only apply to non-pretrained families; drop them for bert.")
         return
+    encoder_options = ("model_revision", "cache_dir", "trust_remote_code", "ignore_mismatched_sizes")
+    given = [name for name in encoder_options if getattr(model_args, name) not in (None, False, "main")]
+    if given:
+        raise ModelSetupError(f"{given} apply to pretrained encoders (--model_family bert); drop them.")
     if model_args.model_name_or_path:
         raise ModelSetupError(
             f"--model_name_or_path is for the pretrained family (bert); {model_args.model_family} is trained from "

@@ -5,12 +5,13 @@ import json
 
 import pytest
 import torch
+from datasets import Dataset, DatasetDict
 from transformers import AutoConfig, TrainingArguments
 
 from seqclf_hf import cli
-from seqclf_hf.arguments import DataArguments, ModelArguments, RunArguments
+from seqclf_hf.arguments import DataArguments, ModelArguments, PeftArguments, RunArguments
 from seqclf_hf.data import load_data
-from seqclf_hf.errors import ConfigError, DataError
+from seqclf_hf.errors import ConfigError, DataError, ModelSetupError
 from seqclf_hf.inference import classification_pipeline, load_classifier
 from seqclf_hf.metrics import SCALAR_METRICS
 from seqclf_hf.models import FAMILIES
@@ -337,3 +338,57 @@ def test_early_stopping_without_evaluation_is_an_error(csv_dataset, tmp_path):
             RunArguments(early_stopping_patience=2),
         )
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("problem_type", [MULTI, REGRESSION])
+def test_a_bert_lora_adapter_keeps_its_problem_type(problem_type, task_files, tiny_encoder, tmp_path):
+    files = task_files[problem_type]
+    data_args = DataArguments(train_file=files["train"], validation_file=files["validation"])
+    output_dir = tmp_path / "out"
+    train(model_args("bert", tiny_encoder), data_args, tiny_training(output_dir), None, PeftArguments(peft="lora"))
+    classifier = load_classifier(output_dir)
+    assert classifier.config.problem_type == problem_type
+    assert classifier.probabilities(["How many planets ?"]).shape == (1, 7 if problem_type == MULTI else 1)
+    predicted = classification_pipeline(output_dir)("How many planets ?", top_k=None)
+    assert predicted[0]["score"] == pytest.approx(
+        classifier.probabilities(["How many planets ?"]).max().item(), abs=1e-5
+    )
+
+
+def test_max_samples_cut_each_split_stratified(csv_dataset):
+    args = DataArguments(**{f"{split}_file": path for split, path in csv_dataset.items()}, max_train_samples=12)
+    splits = load_data(DataArguments(**{**vars(args), "max_eval_samples": 6, "max_predict_samples": 3}))
+    assert [len(splits[split]) for split in ("train", "validation", "test")] == [12, 6, 3]
+    assert sorted(splits["train"]["label"]) == sorted(list(range(6)) * 2)  # 2 of each of the 6 classes
+
+
+def test_split_names_pick_a_dev_split(monkeypatch, make_rows):
+    rows = {"train": make_rows(4), "dev": make_rows(1, 4), "extra": make_rows(1, 5)}
+    hub = DatasetDict({split: Dataset.from_list(split_rows) for split, split_rows in rows.items()})
+    monkeypatch.setattr("seqclf_hf.data.load_hub_dataset", lambda args: hub)
+    splits = load_data(DataArguments(dataset_name="someone/questions", validation_split_name="dev"))
+    assert len(splits["validation"]) == 6 and set(splits["validation"]["text"]) == set(hub["dev"]["text"])
+    with pytest.raises(DataError, match="no 'training' split .* --train_split_name"):
+        load_data(DataArguments(dataset_name="someone/questions", train_split_name="training"))
+
+
+def test_ignore_mismatched_sizes_starts_from_a_classifier_of_other_labels(csv_dataset, tiny_encoder, tmp_path):
+    first = tmp_path / "six-classes"
+    six_classes = DataArguments(train_file=csv_dataset["train"], validation_file=csv_dataset["validation"])
+    train(model_args("bert", tiny_encoder), six_classes, tiny_training(first))
+    two_classes = DataArguments(**imbalanced_files(tmp_path / "data"))
+    with pytest.raises(ModelSetupError, match="has a classifier for other labels .* --ignore_mismatched_sizes true"):
+        train(ModelArguments("bert", model_name_or_path=str(first)), two_classes, tiny_training(tmp_path / "out"))
+    assert not (tmp_path / "out").exists()
+    args = ModelArguments("bert", model_name_or_path=str(first), ignore_mismatched_sizes=True)
+    train(args, two_classes, tiny_training(tmp_path / "out"))
+    assert load_classifier(tmp_path / "out").labels == ["HUM", "NUM"]
+
+
+def test_encoder_options_are_refused_for_families_trained_from_scratch(csv_dataset, tmp_path):
+    with pytest.raises(ModelSetupError, match=r"\['trust_remote_code'\] apply to pretrained encoders"):
+        train(
+            ModelArguments("cnn", trust_remote_code=True),
+            DataArguments(train_file=csv_dataset["train"]),
+            tiny_training(tmp_path / "out"),
+        )
