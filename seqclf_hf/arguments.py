@@ -206,7 +206,8 @@ class DataArguments:
         default=None, metadata={"help": "Quick runs: at most this many validation examples (stratified by class)."}
     )
     max_predict_samples: int | None = field(
-        default=None, metadata={"help": "Quick runs: at most this many test examples (stratified by class)."}
+        default=None,
+        metadata={"help": "Quick runs: at most this many test examples (stratified by class), or rows predicted."},
     )
     max_seq_length: int = field(default=128, metadata={"help": "Longest input in tokens; longer texts are truncated."})
     length_buckets: bool = field(

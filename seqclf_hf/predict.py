@@ -9,6 +9,7 @@ written out, its columns followed by `prediction` and `score`; a row without tex
 
 import argparse
 import csv
+import itertools
 import logging
 import sys
 from pathlib import Path
@@ -55,14 +56,8 @@ def read_chunks(path: Path, chunk_size: int):
         raise DataError(f"Cannot predict {path}: use one of {', '.join(STREAM_BUILDERS)}.")
     if not path.is_file():
         raise DataError(f"File to predict {str(path)!r} does not exist.")
-    chunk = []
-    for row in datasets.load_dataset(builder, data_files=str(path), split="train", streaming=True):
-        chunk.append(row)
-        if len(chunk) == chunk_size:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk
+    rows = iter(datasets.load_dataset(builder, data_files=str(path), split="train", streaming=True))
+    return iter(lambda: list(itertools.islice(rows, chunk_size)), [])
 
 
 def row_text(row: dict, columns: list[str], delimiter: str):
@@ -73,6 +68,20 @@ def row_text(row: dict, columns: list[str], delimiter: str):
     return delimiter.join(texts)
 
 
+def first_chunk(chunks, path: Path, columns: list[str]) -> list[dict]:
+    """The first rows, checked to hold the text columns, before anything is written."""
+    first = next(chunks, [])
+    if not first:
+        raise DataError(f"{path} has no rows to predict.")
+    missing = [column for column in columns if column not in first[0]]
+    if missing:
+        raise DataError(
+            f"{path} has no column {missing[0]!r}; its columns are {list(first[0])}. Name the text column(s) with "
+            "--text_column_names."
+        )
+    return first
+
+
 def predict_file(
     classifier: Classifier,
     path: str | Path,
@@ -81,23 +90,20 @@ def predict_file(
     delimiter: str = " ",
     threshold: float = 0.5,
     batch_size: int = 32,
+    max_rows: int | None = None,
 ) -> tuple[int, int]:
-    """Write every row of `path` with its prediction and score to the CSV `output`; returns (rows, rows without
-    text). A row whose text columns are all empty gets an empty prediction: no row is dropped."""
+    """Write every row of `path` (the first `max_rows`, when given) with its prediction and score to the CSV
+    `output`; returns (rows, rows without text). A row whose text columns are all empty gets an empty prediction:
+    no row is dropped."""
     path, columns = Path(path), list(columns)
+    chunks = read_chunks(path, batch_size * 32)
+    first = first_chunk(chunks, path, columns)
     rows = empty = 0
     with open(output, "w", newline="") as handle, tqdm(desc=f"predicting {path.name}", unit=" rows") as progress:
-        writer = None
-        for chunk in read_chunks(path, batch_size * 32):
-            if writer is None:
-                missing = [column for column in columns if column not in chunk[0]]
-                if missing:
-                    raise DataError(
-                        f"{path} has no column {missing[0]!r}; its columns are {list(chunk[0])}. Name the text "
-                        "column(s) with --text_column_names."
-                    )
-                writer = csv.DictWriter(handle, fieldnames=[*chunk[0], "prediction", "score"])
-                writer.writeheader()
+        writer = csv.DictWriter(handle, fieldnames=[*first[0], "prediction", "score"])
+        writer.writeheader()
+        for chunk in itertools.chain([first], chunks):
+            chunk = chunk[: max_rows - rows] if max_rows else chunk
             texts = [row_text(row, columns, delimiter) for row in chunk]
             filled = [index for index, text in enumerate(texts) if "".join(text).strip()]
             decided = dict(
@@ -108,6 +114,8 @@ def predict_file(
                 writer.writerow({**row, "prediction": prediction, "score": score})
             rows, empty = rows + len(chunk), empty + len(chunk) - len(filled)
             progress.update(len(chunk))
+            if rows == max_rows:
+                break
     if empty:
         logger.warning("%d of the %d rows of %s have no text: their prediction is empty.", empty, rows, path)
     return rows, empty

@@ -329,9 +329,8 @@ def write_predictions(work_dir: str, arguments: dict) -> None:
         threshold = arguments["run"]["multi_label_threshold"]
         batch_size = arguments["training"]["per_device_eval_batch_size"]
         output = Path(work_dir) / RESULTS_FILE
-        rows, _ = predict_file(
-            classifier, source, output, columns, data_args.text_column_delimiter, threshold, batch_size
-        )
+        delimiter, max_rows = data_args.text_column_delimiter, data_args.max_predict_samples
+        rows, _ = predict_file(classifier, source, output, columns, delimiter, threshold, batch_size, max_rows)
         logger.info("Predicted the %d rows of %s: %s", rows, source, RESULTS_FILE)
 
 
@@ -347,10 +346,12 @@ def print_summary(output_dir: str, metrics: dict, texts: list, labels: list[str]
             values = "  ".join(f"{metrics[prefix + '_' + metric]:>10.4f}" for metric in names)
             print(f"{name:<12} {values}")
     predictions = decide(load_classifier(output_dir), texts, threshold)
+    regression = metrics["problem_type"] == "regression"
     print("\nPredictions of the saved model on held-out texts:")
     print(f"  {'predicted':<12} {'true':<6} {'right':<5}  text")
     for text, label, (predicted, score) in zip(texts, labels, predictions, strict=True):
-        right = "yes" if predicted == label else "no"
+        # A number is never exactly right: its error instead.
+        right = f"±{abs(score - float(label)):.2f}" if regression else "yes" if predicted == label else "no"
         shown = text if isinstance(text, str) else " | ".join(text)  # a text pair
         print(f"  {predicted or '-':<6} {score:.2f}  {label or '-':<6} {right:<5}  {shown}")
     print(f"\nModel, tokenizer, code, {METRICS_FILE} and plots saved to {Path(output_dir).resolve()}")

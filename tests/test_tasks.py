@@ -258,20 +258,21 @@ def test_the_predict_command_streams_a_text_file_and_counts_empty_rows(predicted
     assert "1 of the 3 rows" in caplog.text and "3 rows predicted" in capsys.readouterr().out
 
 
-def test_the_predict_command_names_a_missing_text_column(predicted_run, tmp_path):
+@pytest.mark.parametrize(
+    ("file_name", "options", "message"),
+    [
+        ("unlabeled.csv", ["--text_column_names", "question"], "has no column 'question'.*--text_column_names"),
+        ("missing.csv", [], "File to predict .*missing.csv' does not exist"),
+        ("questions.xml", [], "Cannot predict .*questions.xml: use one of .csv"),
+    ],
+)
+def test_the_predict_command_refuses_bad_input_before_writing(predicted_run, tmp_path, file_name, options, message):
     output_dir, unlabeled, _ = predicted_run
-    with pytest.raises(SystemExit, match="error: .*has no column 'question'.*--text_column_names"):
-        cli.main(
-            [
-                "predict",
-                str(output_dir),
-                str(unlabeled),
-                "--output",
-                str(tmp_path / "p.csv"),
-                "--text_column_names",
-                "question",
-            ]
-        )
+    path = unlabeled if file_name == "unlabeled.csv" else tmp_path / file_name
+    output = tmp_path / "p.csv"
+    with pytest.raises(SystemExit, match=f"error: .*{message}"):
+        cli.main(["predict", str(output_dir), str(path), "--output", str(output), *options])
+    assert not output.exists()
 
 
 def imbalanced_files(directory) -> dict:
