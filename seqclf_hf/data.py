@@ -171,6 +171,8 @@ def load_raw_splits(args: DataArguments) -> tuple[DatasetDict, dict[str, str]]:
     given_files = {split: getattr(args, attr) for split, attr in SPLIT_FILES.items() if getattr(args, attr)}
     to_predict = predict_source(args)
     if to_predict:
+        if Path(to_predict).suffix not in FILE_BUILDERS:
+            raise DataError(f"--predict_file {to_predict}: give a {', '.join(FILE_BUILDERS)} file.")
         check_text_columns(read_local_file(to_predict, args.label_granularity, args.file_encoding), args, to_predict)
         logger.info("%s is predicted after training, not scored (output_dir/predict_results.csv).", to_predict)
         if given_files.get("test") == to_predict:

@@ -17,12 +17,13 @@ from pathlib import Path
 import datasets
 from tqdm.auto import tqdm
 
+from .data import FILE_BUILDERS
 from .errors import ConfigError, DataError, UserInputError
 from .inference import Classifier, load_classifier
 
 logger = logging.getLogger(__name__)
 
-STREAM_BUILDERS = {".csv": "csv", ".json": "json", ".jsonl": "json", ".parquet": "parquet", ".txt": "text"}
+STREAM_BUILDERS = {**FILE_BUILDERS, ".txt": "text"}  # a .txt file: one text per line
 RESULTS_FILE = "predict_results.csv"
 
 

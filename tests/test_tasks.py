@@ -393,3 +393,10 @@ def test_encoder_options_are_refused_for_families_trained_from_scratch(csv_datas
             DataArguments(train_file=csv_dataset["train"]),
             tiny_training(tmp_path / "out"),
         )
+
+
+def test_a_predict_file_of_another_format_is_refused_before_training(csv_dataset, tmp_path):
+    path = tmp_path / "new.label"
+    path.write_text("NUM:count How many planets ?\n")
+    with pytest.raises(DataError, match="--predict_file .*new.label: give a .csv, .json, .jsonl, .parquet file"):
+        load_data(DataArguments(train_file=csv_dataset["train"], predict_file=str(path)))
