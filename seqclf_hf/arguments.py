@@ -160,7 +160,7 @@ class DataArguments:
         },
     )
     text_column_delimiter: str = field(
-        default=" ", metadata={"help": "Joins the texts of more than two --text_column_names."}
+        default=" ", metadata={"help": "Joins the texts of more than two --text_column_names (default: a space)."}
     )
     label_column_name: str | None = field(
         default=None, metadata={"help": "Label column (default: 'label', or TREC's coarse_label / fine_label)."}
