@@ -110,9 +110,10 @@ def prepare_data(model_args: ModelArguments, data_args: DataArguments, training_
     """(untokenized splits, output names, tokenizer, tokenized splits)."""
     raw = load_data(data_args)
     _, labels = task_of(raw["train"], data_args)
-    train = raw["train"]
+    train_split = raw["train"]
     # A tokenizer learnt from the data learns both texts of a pair.
-    texts = [*train["text"], *(train["text_pair"] if "text_pair" in train.column_names else [])]
+    pairs = train_split["text_pair"] if "text_pair" in train_split.column_names else []
+    texts = [*train_split["text"], *pairs]
     tokenizer = build_tokenizer(model_args, texts)
     # Saved with the model, so pipeline() truncates exactly as training did.
     tokenizer.model_max_length = min(tokenizer.model_max_length, data_args.max_seq_length)
@@ -174,6 +175,23 @@ def make_trainer(
     )
 
 
+def describe_task(train_split, data_args: DataArguments, run_args: RunArguments) -> Task:
+    """The problem type and labels the data holds, with the run's threshold and class weights (logged)."""
+    problem_type, labels = task_of(train_split, data_args)
+    weights = class_weights(run_args.class_weights, train_split, problem_type)
+    if weights:
+        logger.info("Class weights in the loss: %s", dict(zip(labels, weights, strict=True)))
+    return Task(problem_type, labels, run_args.multi_label_threshold, weights)
+
+
+def early_stopping(run_args: RunArguments) -> list:
+    """transformers' EarlyStoppingCallback when asked; validate_options and best_metric_settings checked that the
+    metric it watches is produced (it would silently do nothing otherwise)."""
+    if not run_args.early_stopping_patience:
+        return []
+    return [EarlyStoppingCallback(run_args.early_stopping_patience, run_args.early_stopping_threshold)]
+
+
 class TrainingInterrupted(Exception):
     """Ctrl-C stopped training after a checkpoint was saved."""
 
@@ -196,16 +214,8 @@ def train(
     plan = plan_output_dir(training_args, run_args.overwrite_output_dir)
     set_seed(training_args.seed)
     raw, _, tokenizer, tokenized = prepare_data(model_args, data_args, training_args)
-    problem_type, labels = task_of(raw["train"], data_args)
-    weights = class_weights(run_args.class_weights, raw["train"], problem_type)
-    task = Task(problem_type, labels, run_args.multi_label_threshold, weights)
+    task = describe_task(raw["train"], data_args, run_args)
     training_args = best_metric_settings(training_args, task.problem_type)
-    if weights:
-        logger.info("Class weights in the loss: %s", dict(zip(labels, weights, strict=True)))
-    callbacks = []
-    if run_args.early_stopping_patience:
-        stopper = EarlyStoppingCallback(run_args.early_stopping_patience, run_args.early_stopping_threshold)
-        callbacks.append(stopper)
     model = build_model(model_args, tokenizer, task.labels, task.problem_type)
     model = apply_peft(model, peft_args, model_args.model_family)
     trainable, total = count_parameters(model)
@@ -220,6 +230,7 @@ def train(
             open_output_dir(plan)
     try:
         check_disk_space(work_args, model)
+        callbacks = early_stopping(run_args)
         trainer, metrics = fit(
             work_args, tokenized, tokenizer, task, model, data_args.length_buckets, plan.resume, callbacks
         )
@@ -233,7 +244,7 @@ def train(
     if trainer.is_world_process_zero():
         arguments = {
             **run_arguments(model_args, data_args, training_args, peft_args, run_args),
-            "class_weights": weights,
+            "class_weights": task.class_weights,
         }
         save_run(trainer, tokenizer, metrics, arguments, peft_args.merge_lora, plan, predictions)
     return metrics, raw
