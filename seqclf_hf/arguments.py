@@ -26,18 +26,12 @@ class ModelOptions:
         default=None,
         metadata={"help": "bert only: pretrained encoder, a Hub id or a local folder (default: bert-base-uncased)."},
     )
-    model_revision: str = field(
-        default="main", metadata={"help": "bert: the encoder's branch, tag or commit on the Hub."}
-    )
-    cache_dir: str | None = field(
-        default=None, metadata={"help": "bert: where downloaded encoders are kept (default: the Hub cache)."}
-    )
-    trust_remote_code: bool = field(
-        default=False, metadata={"help": "bert: run the modelling code an encoder's Hub repository ships."}
-    )
+    model_revision: str = field(default="main", metadata={"help": "bert: Hub branch, tag or commit."})
+    cache_dir: str | None = field(default=None, metadata={"help": "bert: download cache (default: the Hub's)."})
+    trust_remote_code: bool = field(default=False, metadata={"help": "bert: run an encoder repo's own code."})
     ignore_mismatched_sizes: bool = field(
         default=False,
-        metadata={"help": "bert: start from a classifier trained on other labels (its head is replaced)."},
+        metadata={"help": "bert: replace a head of other labels."},
     )
     tokenizer_name: str | None = field(
         default=None,
@@ -141,41 +135,26 @@ class DataArguments:
     )
     validation_file: str | None = field(default=None, metadata={"help": "Local validation file (same formats)."})
     test_file: str | None = field(
-        default=None,
-        metadata={"help": "Local test file (same formats); without the label column it is predicted, not scored."},
+        default=None, metadata={"help": "Local test file; without labels, predicted not scored."}
     )
     predict_file: str | None = field(
-        default=None,
-        metadata={
-            "help": "A .csv, .json, .jsonl or .parquet file to predict after training: output_dir/"
-            "predict_results.csv gets its columns, the prediction and its score."
-        },
+        default=None, metadata={"help": "Predict this file after training: predict_results.csv."}
     )
     text_column_name: str | None = field(default=None, metadata={"help": "Text column (default: 'text')."})
     text_column_names: str | None = field(
-        default=None,
-        metadata={
-            "help": "Several text columns, comma-separated (instead of --text_column_name): two are a text pair, "
-            "encoded as the tokenizer encodes pairs; more are joined with --text_column_delimiter."
-        },
+        default=None, metadata={"help": "Text columns a,b: a text pair; more are joined."}
     )
-    text_column_delimiter: str = field(
-        default=" ", metadata={"help": "Joins the texts of more than two --text_column_names (default: a space)."}
-    )
+    text_column_delimiter: str = field(default=" ", metadata={"help": "Joins 3+ text columns (default: a space)."})
     label_column_name: str | None = field(
         default=None, metadata={"help": "Label column (default: 'label', or TREC's coarse_label / fine_label)."}
     )
     problem_type: Literal[PROBLEM_TYPES] | None = field(
         default=None,
-        metadata={
-            "help": "single_label_classification | multi_label_classification | regression (default: inferred from "
-            "the training split: a label column of lists, or of strings with --label_delimiter, is multi-label; a "
-            "float column is a regression; anything else single-label)."
-        },
+        metadata={"help": "Default: inferred (lists: multi-label; floats: regression)."},
     )
     label_delimiter: str | None = field(
         default=None,
-        metadata={"help": "Multi-label CSV: the character between a row's labels, e.g. '|'."},
+        metadata={"help": "Multi-label CSV: the labels' separator, e.g. '|'."},
     )
     label_granularity: Literal["coarse", "fine"] = field(
         default="coarse", metadata={"help": "TREC: coarse (6 classes) or fine (50) labels."}
@@ -194,20 +173,14 @@ class DataArguments:
         default=False,
         metadata={"help": "Ignore the dataset's splits and re-split all of train 80/10/10, as the course notebooks."},
     )
-    train_split_name: str = field(default="train", metadata={"help": "Hub dataset: the split to train on."})
-    validation_split_name: str = field(
-        default="validation", metadata={"help": "Hub dataset: the validation split, e.g. dev."}
-    )
-    test_split_name: str = field(default="test", metadata={"help": "Hub dataset: the test split."})
-    max_train_samples: int | None = field(
-        default=None, metadata={"help": "Quick runs: train on at most this many examples (stratified by class)."}
-    )
-    max_eval_samples: int | None = field(
-        default=None, metadata={"help": "Quick runs: at most this many validation examples (stratified by class)."}
-    )
+    train_split_name: str = field(default="train", metadata={"help": "Hub dataset: its training split."})
+    validation_split_name: str = field(default="validation", metadata={"help": "Hub: its validation split."})
+    test_split_name: str = field(default="test", metadata={"help": "Hub dataset: its test split."})
+    # Stratified by class where there are classes (data.limit_splits).
+    max_train_samples: int | None = field(default=None, metadata={"help": "Quick runs: at most N train examples."})
+    max_eval_samples: int | None = field(default=None, metadata={"help": "Quick runs: at most N validation examples."})
     max_predict_samples: int | None = field(
-        default=None,
-        metadata={"help": "Quick runs: at most this many test examples (stratified by class), or rows predicted."},
+        default=None, metadata={"help": "Quick runs: at most N test examples / predictions."}
     )
     max_seq_length: int = field(default=128, metadata={"help": "Longest input in tokens; longer texts are truncated."})
     length_buckets: bool = field(
@@ -240,22 +213,17 @@ class RunArguments:
     )
     multi_label_threshold: float = field(
         default=0.5,
-        metadata={"help": "Multi-label: a label is predicted when its sigmoid score is above this, in (0, 1)."},
+        metadata={"help": "Multi-label decision threshold, in (0, 1)."},
     )
     class_weights: str | None = field(
         default=None,
-        metadata={
-            "help": "Single-label: weigh each class in the loss, 'auto' (inverse frequency in the training split) or "
-            "one weight per label in label order, comma-separated (e.g. 1,2.5,1)."
-        },
+        metadata={"help": "auto (inverse frequency) or w1,w2,... in label order."},
     )
     early_stopping_patience: int | None = field(
         default=None,
-        metadata={"help": "Stop after this many evaluations without improvement of --metric_for_best_model."},
+        metadata={"help": "Stop after N evaluations without improvement."},
     )
-    early_stopping_threshold: float = field(
-        default=0.0, metadata={"help": "How much --metric_for_best_model must improve to count as improving."}
-    )
+    early_stopping_threshold: float = field(default=0.0, metadata={"help": "The least improvement that counts."})
 
 
 @dataclass
