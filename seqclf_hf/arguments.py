@@ -13,6 +13,8 @@ from .models import CUSTOM_FAMILIES, FAMILIES
 
 TOKENIZER_TRAINERS = ("none", "word", "wordpiece")
 EMBEDDING_MODES = ("scratch", "init-only", "init-fine-tune")
+# transformers' names, as `config.problem_type` holds them.
+PROBLEM_TYPES = ("single_label_classification", "multi_label_classification", "regression")
 
 
 @dataclass
@@ -23,6 +25,13 @@ class ModelOptions:
     model_name_or_path: str | None = field(
         default=None,
         metadata={"help": "bert only: pretrained encoder, a Hub id or a local folder (default: bert-base-uncased)."},
+    )
+    model_revision: str = field(default="main", metadata={"help": "bert: Hub branch, tag or commit."})
+    cache_dir: str | None = field(default=None, metadata={"help": "bert: download cache (default: the Hub's)."})
+    trust_remote_code: bool = field(default=False, metadata={"help": "bert: run an encoder repo's own code."})
+    ignore_mismatched_sizes: bool = field(
+        default=False,
+        metadata={"help": "bert: replace a head of other labels."},
     )
     tokenizer_name: str | None = field(
         default=None,
@@ -125,10 +134,27 @@ class DataArguments:
         metadata={"help": "Text encoding of the local .csv, .json, .jsonl and .label files, e.g. latin-1 or cp1252."},
     )
     validation_file: str | None = field(default=None, metadata={"help": "Local validation file (same formats)."})
-    test_file: str | None = field(default=None, metadata={"help": "Local test file (same formats)."})
+    test_file: str | None = field(
+        default=None, metadata={"help": "Local test file; without labels, predicted not scored."}
+    )
+    predict_file: str | None = field(
+        default=None, metadata={"help": "Predict this file after training: predict_results.csv."}
+    )
     text_column_name: str | None = field(default=None, metadata={"help": "Text column (default: 'text')."})
+    text_column_names: str | None = field(
+        default=None, metadata={"help": "Text columns a,b: a text pair; more are joined."}
+    )
+    text_column_delimiter: str = field(default=" ", metadata={"help": "Joins 3+ text columns (default: a space)."})
     label_column_name: str | None = field(
         default=None, metadata={"help": "Label column (default: 'label', or TREC's coarse_label / fine_label)."}
+    )
+    problem_type: Literal[PROBLEM_TYPES] | None = field(
+        default=None,
+        metadata={"help": "Default: inferred (lists: multi-label; floats: regression)."},
+    )
+    label_delimiter: str | None = field(
+        default=None,
+        metadata={"help": "Multi-label CSV: the labels' separator, e.g. '|'."},
     )
     label_granularity: Literal["coarse", "fine"] = field(
         default="coarse", metadata={"help": "TREC: coarse (6 classes) or fine (50) labels."}
@@ -146,6 +172,15 @@ class DataArguments:
     notebook_split: bool = field(
         default=False,
         metadata={"help": "Ignore the dataset's splits and re-split all of train 80/10/10, as the course notebooks."},
+    )
+    train_split_name: str = field(default="train", metadata={"help": "Hub dataset: its training split."})
+    validation_split_name: str = field(default="validation", metadata={"help": "Hub: its validation split."})
+    test_split_name: str = field(default="test", metadata={"help": "Hub dataset: its test split."})
+    # Stratified by class where there are classes (data.limit_splits).
+    max_train_samples: int | None = field(default=None, metadata={"help": "Quick runs: at most N train examples."})
+    max_eval_samples: int | None = field(default=None, metadata={"help": "Quick runs: at most N validation examples."})
+    max_predict_samples: int | None = field(
+        default=None, metadata={"help": "Quick runs: at most N test examples / predictions."}
     )
     max_seq_length: int = field(default=128, metadata={"help": "Longest input in tokens; longer texts are truncated."})
     length_buckets: bool = field(
@@ -176,6 +211,19 @@ class RunArguments:
             "(0: skip it); scoring all of a large train split again can take longer than training."
         },
     )
+    multi_label_threshold: float = field(
+        default=0.5,
+        metadata={"help": "Multi-label decision threshold, in (0, 1)."},
+    )
+    class_weights: str | None = field(
+        default=None,
+        metadata={"help": "auto (inverse frequency) or w1,w2,... in label order."},
+    )
+    early_stopping_patience: int | None = field(
+        default=None,
+        metadata={"help": "Stop after N evaluations without improvement."},
+    )
+    early_stopping_threshold: float = field(default=0.0, metadata={"help": "The least improvement that counts."})
 
 
 @dataclass

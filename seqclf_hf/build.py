@@ -55,7 +55,9 @@ def train_tokenizer(texts: list[str], kind: str, vocab_size: int, extra_words=()
         add_words(tokenizer, extra_words, vocab_size)
     cls_id, sep_id = tokenizer.token_to_id("[CLS]"), tokenizer.token_to_id("[SEP]")
     tokenizer.post_processor = processors.TemplateProcessing(
-        single="[CLS] $A [SEP]", special_tokens=[("[CLS]", cls_id), ("[SEP]", sep_id)]
+        single="[CLS] $A [SEP]",
+        pair="[CLS] $A [SEP] $B [SEP]",  # a text pair as BERT reads one: the separator between the two texts
+        special_tokens=[("[CLS]", cls_id), ("[SEP]", sep_id)],
     )
     if kind == "wordpiece":
         tokenizer.decoder = decoders.WordPiece()
@@ -107,7 +109,10 @@ def build_tokenizer(args: ModelArguments, train_texts: list[str]):
     check_tokenizer_options(args)
     if args.model_family == PRETRAINED_FAMILY:
         return load_pretrained(
-            AutoTokenizer, args.model_name_or_path or DEFAULT_PRETRAINED, "tokenizer of --model_name_or_path"
+            AutoTokenizer,
+            args.model_name_or_path or DEFAULT_PRETRAINED,
+            "tokenizer of --model_name_or_path",
+            **hub_options(args),
         )
     extra_words = words_with_vectors(args) if args.extend_vocabulary else ()
     if args.train_tokenizer != "none":
@@ -126,21 +131,44 @@ def build_tokenizer(args: ModelArguments, train_texts: list[str]):
     )
 
 
-def build_model(args: ModelArguments, tokenizer, labels: list[str]):
-    """A fresh model of `args.model_family` for these labels (bert: the pretrained encoder with a new head)."""
+def hub_options(args: ModelArguments) -> dict:
+    """What a pretrained encoder is loaded with, tokenizer and model alike."""
+    return {"revision": args.model_revision, "cache_dir": args.cache_dir, "trust_remote_code": args.trust_remote_code}
+
+
+def build_model(args: ModelArguments, tokenizer, labels: list[str], problem_type: str | None = None):
+    """A fresh model of `args.model_family` for these labels (bert: the pretrained encoder with a new head).
+
+    `labels` name the outputs (a regression has one); the config carries `problem_type` (None: transformers infers
+    it), so the loss, `pipeline` and every loader treat the outputs as transformers' own heads do.
+    """
     check_embedding_options(args)
     check_architecture(args)
     id2label = dict(enumerate(labels))
-    label2id = {label: i for i, label in id2label.items()}
+    task = {
+        "id2label": id2label,
+        "label2id": {label: i for i, label in id2label.items()},
+        "problem_type": problem_type,
+    }
     if args.model_family == PRETRAINED_FAMILY:
-        return load_pretrained(
-            AutoModelForSequenceClassification,
-            args.model_name_or_path or DEFAULT_PRETRAINED,
-            "pretrained model of --model_name_or_path",
-            num_labels=len(labels),
-            id2label=id2label,
-            label2id=label2id,
-        )
+        name = args.model_name_or_path or DEFAULT_PRETRAINED
+        try:
+            return load_pretrained(
+                AutoModelForSequenceClassification,
+                name,
+                "pretrained model of --model_name_or_path",
+                num_labels=len(labels),
+                ignore_mismatched_sizes=args.ignore_mismatched_sizes,
+                **task,
+                **hub_options(args),
+            )
+        except RuntimeError as error:  # transformers refuses a head of another size unless told to replace it
+            if "ignore_mismatched_sizes" not in str(error):
+                raise
+            raise ModelSetupError(
+                f"{name} (--model_name_or_path) has a classifier for other labels than these {len(labels)}: pass "
+                "--ignore_mismatched_sizes true to start from it with a new head."
+            ) from error
     config_class, model_class, implied = CUSTOM_FAMILIES[args.model_family]
     overrides = args.architecture_overrides()
     token_vectors = pretrained_token_vectors(args, tokenizer)
@@ -156,8 +184,7 @@ def build_model(args: ModelArguments, tokenizer, labels: list[str]):
     config = config_class(
         vocab_size=len(tokenizer),
         pad_token_id=tokenizer.pad_token_id,
-        id2label=id2label,
-        label2id=label2id,
+        **task,
         **implied,
         **overrides,
     )

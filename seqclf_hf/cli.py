@@ -1,8 +1,10 @@
-"""The `seqclf-hf` command: train, search, push and demo from an installed package.
+"""The `seqclf-hf` command: train, search, push, predict, export and demo from an installed package.
 
 seqclf-hf train --model lstm --train_file train_5500.label     # same options as python recipes/train.py
 seqclf-hf search --model cnn --train_file train_5500.label --n_trials 20
 seqclf-hf push outputs/lstm your-name/trec-lstm
+seqclf-hf predict outputs/lstm new_questions.csv --output preds.csv
+seqclf-hf export outputs/lstm --onnx --int8                       # ONNX (+ int8) for onnxruntime
 seqclf-hf space                                               # the Gradio demo, from a clone
 accelerate launch -m seqclf_hf.cli train --model lstm ...     # several processes
 """
@@ -14,7 +16,8 @@ from pathlib import Path
 
 import transformers
 
-from . import push, search
+from . import export, predict, push, search
+from .data import label_texts, texts_of
 from .errors import ConfigError, UserInputError
 from .recipe_args import parse_args
 from .training import TrainingInterrupted, print_summary, train
@@ -30,9 +33,14 @@ def train_command(argv: list[str]) -> None:
     transformers.logging.set_verbosity_warning()
     metrics, splits = train(model_args, data_args, training_args, run_args, peft_args)
     if training_args.process_index == 0:
-        held_out = splits["test"] if "test" in splits else splits["validation"]
-        true_labels = held_out.features["label"].int2str(held_out["label"][:5])
-        print_summary(training_args.output_dir, metrics, held_out["text"][:5], true_labels)
+        held_out = (splits["test"] if "test" in splits else splits["validation"]).select(range(5))
+        print_summary(
+            training_args.output_dir,
+            metrics,
+            texts_of(held_out),
+            label_texts(held_out),
+            run_args.multi_label_threshold,
+        )
 
 
 def push_command(argv: list[str]) -> None:
@@ -49,8 +57,18 @@ def space_command(argv: list[str]) -> None:
     sys.exit(subprocess.call([sys.executable, str(SPACE_APP), *argv]))
 
 
-# predict and export will join these.
-COMMANDS = {"train": train_command, "search": search.main, "push": push_command, "space": space_command}
+def predict_command(argv: list[str]) -> None:
+    predict.main(argv, prog="seqclf-hf predict")
+
+
+COMMANDS = {
+    "train": train_command,
+    "search": search.main,
+    "push": push_command,
+    "predict": predict_command,
+    "export": export.main,
+    "space": space_command,
+}
 USAGE = f"usage: seqclf-hf {{{','.join(COMMANDS)}}} [options]   (seqclf-hf COMMAND --help: its options)"
 
 

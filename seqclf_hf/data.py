@@ -1,7 +1,8 @@
 """Load a text-classification dataset from the Hub, local files or TREC `.label` files; split and tokenize it.
 
-Every split comes out with two columns: `text` (str) and `label` (a `ClassLabel` whose names are the label strings,
-ordered from the training split), so the rest of the toolkit never sees a dataset's own column names.
+Every split comes out with `text` (str; a text pair adds `text_pair`) and `label`: a `ClassLabel` whose names are the
+label strings ordered from the training split (a list of them for multi-label, a float for regression), so the rest
+of the toolkit never sees a dataset's own column names.
 """
 
 import codecs
@@ -9,6 +10,7 @@ import logging
 from pathlib import Path
 
 import datasets
+import numpy as np
 import torch
 from datasets import ClassLabel, Dataset, DatasetDict
 from torch.utils.data import Sampler
@@ -16,7 +18,7 @@ from torch.utils.data import Sampler
 from .arguments import DataArguments
 from .errors import DataError
 from .hub_access import hub_reachable
-from .validation import check_data_sources
+from .validation import check_data_sources, parse_class_weights
 
 logger = logging.getLogger(__name__)
 
@@ -135,10 +137,46 @@ def load_hub_dataset(args: DataArguments) -> DatasetDict:
         ) from error
 
 
+def label_column_of(dataset: Dataset, args: DataArguments) -> str:
+    return args.label_column_name or default_label_column(dataset.column_names, args.label_granularity)
+
+
+def predict_source(args: DataArguments) -> str | None:
+    """The file to predict rather than score: --predict_file, or a --test_file without the label column."""
+    if args.predict_file:
+        return args.predict_file
+    if args.test_file:
+        test = read_local_file(args.test_file, args.label_granularity, args.file_encoding)
+        if label_column_of(test, args) not in test.column_names:
+            return args.test_file
+    return None
+
+
+def check_text_columns(dataset: Dataset, args: DataArguments, source: str) -> list[str]:
+    """The text column(s) of `args`, each checked to be in `dataset`."""
+    texts, text_flag = text_columns(args)
+    for column in texts:
+        if column not in dataset.column_names:
+            raise DataError(
+                f"{source} has no column {column!r}; its columns are {dataset.column_names}. Name the right one "
+                f"with {text_flag}."
+            )
+    return texts
+
+
 def load_raw_splits(args: DataArguments) -> tuple[DatasetDict, dict[str, str]]:
-    """Every split the source has, and where each came from (for error messages)."""
+    """Every labelled split the source has, and where each came from (for error messages). A file to predict is
+    read here only for its columns, so a wrong one fails before training."""
     check_data_sources(args)
     given_files = {split: getattr(args, attr) for split, attr in SPLIT_FILES.items() if getattr(args, attr)}
+    to_predict = predict_source(args)
+    if to_predict:
+        if Path(to_predict).suffix not in FILE_BUILDERS:
+            raise DataError(f"--predict_file {to_predict}: give a {', '.join(FILE_BUILDERS)} file.")
+        check_text_columns(read_local_file(to_predict, args.label_granularity, args.file_encoding), args, to_predict)
+        logger.info("%s is predicted after training, not scored (output_dir/predict_results.csv).", to_predict)
+        if given_files.get("test") == to_predict:
+            del given_files["test"]
     if given_files:
         splits = {
             split: read_local_file(path, args.label_granularity, args.file_encoding)
@@ -150,7 +188,11 @@ def load_raw_splits(args: DataArguments) -> tuple[DatasetDict, dict[str, str]]:
         return DatasetDict(train=read_local_file(str(path), args.label_granularity)), {"train": str(path)}
     dataset = load_hub_dataset(args)
     name = args.dataset_name or TREC_HUB_ID
-    return dataset, {split: f"{name} [{split}]" for split in dataset}
+    # Ours <- the dataset's (--train_split_name ...): a split named otherwise ("dev") is used, not ignored.
+    names = {"train": args.train_split_name, "validation": args.validation_split_name, "test": args.test_split_name}
+    renamed = {ours: dataset[theirs] for ours, theirs in names.items() if theirs in dataset}
+    unused = {split: dataset[split] for split in dataset if split not in {*names, *names.values()}}
+    return DatasetDict({**unused, **renamed}), {ours: f"{name} [{theirs}]" for ours, theirs in names.items()}
 
 
 def default_label_column(columns: list[str], granularity: str) -> str:
@@ -158,30 +200,100 @@ def default_label_column(columns: list[str], granularity: str) -> str:
     return trec_column if trec_column in columns else "label"
 
 
+def text_columns(args: DataArguments) -> tuple[list[str], str]:
+    """The text column(s) to read, and the option that named them (for error messages)."""
+    if args.text_column_names:
+        return [name.strip() for name in args.text_column_names.split(",") if name.strip()], "--text_column_names"
+    return [args.text_column_name or "text"], "--text_column_name"
+
+
 def select_columns(dataset: Dataset, args: DataArguments, source: str) -> Dataset:
-    """Keep the text and label columns, renamed `text` and `label`, labels as strings."""
-    text_column = args.text_column_name or "text"
-    label_column = args.label_column_name or default_label_column(dataset.column_names, args.label_granularity)
-    for column, flag in ((text_column, "--text_column_name"), (label_column, "--label_column_name")):
-        if column not in dataset.column_names:
-            raise DataError(
-                f"{source} has no column {column!r}; its columns are {dataset.column_names}. Name the right one "
-                f"with {flag}."
-            )
+    """Keep the text and label columns, renamed `text` (and `text_pair` for a pair) and `label`; texts as strings,
+    Hub class labels as names, other labels as they are (their problem type decides what they become)."""
+    texts = check_text_columns(dataset, args, source)
+    label_column = label_column_of(dataset, args)
+    if label_column not in dataset.column_names:
+        raise DataError(
+            f"{source} has no column {label_column!r}; its columns are {dataset.column_names}. Name the right one "
+            "with --label_column_name."
+        )
     feature = dataset.features[label_column]
     if isinstance(feature, ClassLabel):  # map Hub labels by name: their integer order has changed over time
         dataset = dataset.cast_column(label_column, datasets.Value("int64"))
         dataset = dataset.map(lambda row: {label_column: feature.int2str(row[label_column])})
-    dataset = dataset.select_columns([text_column, label_column])
-    dataset = dataset.rename_columns({text_column: "text", label_column: "label"})
-    # Labels become names (integer labels too); a missing text becomes "", never a dropped row.
-    dataset = dataset.cast(datasets.Features({"text": datasets.Value("string"), "label": datasets.Value("string")}))
-    return dataset.map(lambda row: {"text": row["text"] or ""})
+    dataset = dataset.select_columns([*texts, label_column])
+    if len(texts) > 2:  # one text: the columns joined
+        join = args.text_column_delimiter.join
+        dataset = dataset.map(lambda row: {"text": join(str(row[c] or "") for c in texts)}, remove_columns=texts)
+        texts = ["text"]
+    text_names = dict(zip(texts, ("text", "text_pair"), strict=False))
+    dataset = dataset.rename_columns({**text_names, label_column: "label"})
+    # A missing text becomes "", never a dropped row.
+    for name in text_names.values():
+        dataset = dataset.cast_column(name, datasets.Value("string"))
+    return dataset.map(lambda row: {name: row[name] or "" for name in text_names.values()})
+
+
+def is_list(feature) -> bool:
+    return isinstance(feature, (datasets.List, datasets.LargeList))
+
+
+def infer_problem_type(feature, label_delimiter: str | None) -> str:
+    """What transformers calls the task, from the training split's label column: lists (or delimited strings) are
+    several labels per text, floats a number per text, anything else one label per text."""
+    if is_list(feature) or label_delimiter:
+        return "multi_label_classification"
+    if isinstance(feature, datasets.Value) and feature.dtype.startswith("float"):
+        return "regression"
+    return "single_label_classification"
+
+
+def split_labels(value, delimiter: str | None) -> list[str]:
+    """A multi-label row's label names: a list as it is, a string cut at the delimiter; nothing for a missing one."""
+    if value is None:
+        return []
+    if isinstance(value, str):
+        parts = value.split(delimiter) if delimiter else [value]
+        return [part.strip() for part in parts if part.strip()]
+    return [str(label) for label in value]
+
+
+def regression_value(value, row: int, split: str, source: str) -> float:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        raise DataError(
+            f"Row {row} of the {split} split ({source}) has label {value!r}, not a number: a regression needs a "
+            "number in every row of the label column. Fix the row, or give --problem_type for another task."
+        ) from None
+
+
+def label_values(dataset: Dataset, problem_type: str, delimiter: str | None, split: str, source: str) -> Dataset:
+    """The label column as a name (single-label), a list of names (multi-label) or a float (regression)."""
+    feature = dataset.features["label"]
+    if problem_type == "single_label_classification":
+        if is_list(feature):
+            raise DataError(
+                f"Row 1 of the {split} split ({source}) has a list of labels {dataset[0]['label']!r} in a "
+                "single-label run: give --problem_type multi_label_classification for several labels per text."
+            )
+        return dataset.cast_column("label", datasets.Value("string"))  # integer labels too become names
+    if problem_type == "multi_label_classification":
+        names = datasets.List(datasets.Value("string"))
+        return dataset.map(
+            lambda row: {"label": split_labels(row["label"], delimiter)},
+            features=datasets.Features({**dataset.features, "label": names}),
+        )
+    values = [regression_value(value, row, split, source) for row, value in enumerate(dataset["label"], start=1)]
+    return dataset.remove_columns("label").add_column("label", values, feature=datasets.Value("float32"))
 
 
 def label_names(train: Dataset, source: str) -> list[str]:
     """Sorted labels of the training split (numerically when they are all integers)."""
-    names = sorted(set(train["label"]))
+    values = train["label"]
+    if is_list(train.features["label"]):
+        values = [label for row in values for label in row]
+    names = sorted(set(values))
     if all(name.lstrip("-").isdigit() for name in names):
         names = sorted(names, key=int)
     if len(names) < 2:
@@ -190,21 +302,56 @@ def label_names(train: Dataset, source: str) -> list[str]:
 
 
 def encode_labels(dataset: Dataset, names: list[str], split: str, source: str) -> Dataset:
-    """Turn label strings into a ClassLabel; a label the training split never saw is an error."""
-    known = set(names)
-    for row, label in enumerate(dataset["label"], start=1):
-        if label not in known:
-            raise DataError(
-                f"Row {row} of the {split} split ({source}) has label {label!r}, which the training split never uses "
-                f"(its labels: {names}). Add examples of it to the training data or remove the row."
-            )
-    return dataset.cast_column("label", ClassLabel(names=names))
+    """Turn label names into a ClassLabel (a list of them, multi-label); a label the training split never saw is an
+    error."""
+    known, listed = set(names), is_list(dataset.features["label"])
+    for row, value in enumerate(dataset["label"], start=1):
+        for label in value if listed else [value]:
+            if label not in known:
+                raise DataError(
+                    f"Row {row} of the {split} split ({source}) has label {label!r}, which the training split never "
+                    f"uses (its labels: {names}). Add examples of it to the training data or remove the row."
+                )
+    label = ClassLabel(names=names)
+    return dataset.cast_column("label", datasets.List(label) if listed else label)
+
+
+def task_of(train: Dataset, args: DataArguments) -> tuple[str, list[str]]:
+    """(problem type, output names) of loaded data: a regression's one output is named after its label column."""
+    feature = train.features["label"]
+    if isinstance(feature, ClassLabel):
+        return "single_label_classification", feature.names
+    if is_list(feature):
+        return "multi_label_classification", feature.feature.names
+    return "regression", [args.label_column_name or "label"]
+
+
+def class_weights(spec: str | None, train: Dataset, problem_type: str) -> list[float] | None:
+    """One loss weight per class for --class_weights: given, or (auto) the inverse of each class's frequency in the
+    training split, scaled so that a balanced split gets 1 everywhere."""
+    if not spec:
+        return None
+    if problem_type != "single_label_classification":
+        raise DataError(f"--class_weights weighs the classes of a single-label run; this one is {problem_type}.")
+    names = train.features["label"].names
+    if spec == "auto":
+        counts = np.bincount(np.asarray(train["label"]), minlength=len(names))
+        return (len(train) / (len(names) * counts)).tolist()
+    weights = parse_class_weights(spec)
+    if len(weights) != len(names):
+        raise DataError(
+            f"--class_weights gives {len(weights)} weights for {len(names)} labels ({names}): give one per label, "
+            "in that order, or auto."
+        )
+    return weights
 
 
 def carve_split(dataset: Dataset, fraction: float, seed: int) -> tuple[Dataset, Dataset]:
-    """Stratified split: (rest, carved) with `fraction` of each class in `carved`."""
+    """(rest, carved) with `fraction` of the examples in `carved`; stratified (that fraction of each class) when
+    there is one class per text."""
+    stratify = "label" if isinstance(dataset.features["label"], ClassLabel) else None
     try:
-        parts = dataset.train_test_split(test_size=fraction, seed=seed, stratify_by_column="label")
+        parts = dataset.train_test_split(test_size=fraction, seed=seed, stratify_by_column=stratify)
     except ValueError as error:
         raise DataError(
             f"Could not carve a stratified {fraction:.0%} split from {len(dataset)} examples ({error}). "
@@ -229,32 +376,71 @@ def make_splits(dataset: DatasetDict, args: DataArguments) -> DatasetDict:
 
 
 def load_data(args: DataArguments) -> DatasetDict:
-    """Load, validate and split: train / validation (/ test) with `text` and `label` (ClassLabel) columns."""
+    """Load, validate and split: train / validation (/ test) with `text` (and `text_pair`) and `label` columns:
+    a ClassLabel (single-label), a list of ClassLabel (multi-label) or a float (regression)."""
     raw, sources = load_raw_splits(args)
     unknown = set(raw) - set(SPLIT_FILES)
     if unknown:
         logger.info("Ignoring dataset splits %s (only train/validation/test are used).", sorted(unknown))
     if "train" not in raw:
-        raise DataError(f"The dataset has no 'train' split (splits: {list(raw)}). Pass --train_file.")
+        raise DataError(
+            f"The dataset has no {args.train_split_name!r} split (splits: {list(raw)}). Name it with "
+            "--train_split_name, or pass --train_file."
+        )
     selected = DatasetDict()
     for split in SPLIT_FILES:
         if split in raw:
             selected[split] = select_columns(raw[split], args, sources[split])
             if len(selected[split]) == 0:
                 raise DataError(f"The {split} split ({sources[split]}) is empty. Give a file with examples.")
-    names = label_names(selected["train"], sources["train"])
+    problem_type = args.problem_type or infer_problem_type(selected["train"].features["label"], args.label_delimiter)
+    how = (
+        "--problem_type" if args.problem_type else "inferred from the training split's labels; --problem_type sets it"
+    )
+    logger.info("Problem type: %s (%s).", problem_type, how)
     for split in selected:
-        selected[split] = encode_labels(selected[split], names, split, sources[split])
-    return make_splits(selected, args)
+        selected[split] = label_values(selected[split], problem_type, args.label_delimiter, split, sources[split])
+    if problem_type != "regression":
+        names = label_names(selected["train"], sources["train"])
+        for split in selected:
+            selected[split] = encode_labels(selected[split], names, split, sources[split])
+    return limit_splits(make_splits(selected, args), args)
+
+
+def limit_splits(dataset: DatasetDict, args: DataArguments) -> DatasetDict:
+    """At most --max_train/eval/predict_samples examples per split, drawn with --split_seed, stratified by class
+    when each class can keep an example."""
+    limits = {"train": args.max_train_samples, "validation": args.max_eval_samples, "test": args.max_predict_samples}
+    for split, limit in limits.items():
+        if split not in dataset or limit is None or limit >= len(dataset[split]):
+            continue
+        stratify = "label" if isinstance(dataset[split].features["label"], ClassLabel) else None
+        try:
+            part = dataset[split].train_test_split(test_size=limit, seed=args.split_seed, stratify_by_column=stratify)
+        except ValueError:  # fewer examples than classes on one side: a plain random draw
+            part = dataset[split].train_test_split(test_size=limit, seed=args.split_seed)
+        dataset[split] = part["test"]
+        logger.info("Using %d of the %s split's examples.", limit, split)
+    return dataset
 
 
 def tokenize(dataset: DatasetDict, tokenizer, max_seq_length: int) -> DatasetDict:
     """Tokenize in batches, without padding: DataCollatorWithPadding pads each batch to its own longest text."""
 
-    def encode(batch):
-        return tokenizer(batch["text"], truncation=True, max_length=max_seq_length)
+    feature = next(iter(dataset.values())).features["label"]
+    num_labels = len(feature.feature.names) if is_list(feature) else 0
 
-    return dataset.map(encode, batched=True, remove_columns=["text"])
+    def encode(batch):
+        pairs = batch["text_pair"] if "text_pair" in batch else None
+        encoded = tokenizer(batch["text"], pairs, truncation=True, max_length=max_seq_length)
+        if num_labels:  # multi-label: one 0/1 float per label, what binary cross-entropy takes
+            encoded["label"] = [[float(index in ids) for index in range(num_labels)] for ids in batch["label"]]
+        return encoded
+
+    texts = [name for name in ("text", "text_pair") if name in next(iter(dataset.values())).column_names]
+    tokenized = dataset.map(encode, batched=True, remove_columns=texts)
+    # The map keeps the label column's type (ids); transformers' heads need float targets for BCE.
+    return tokenized.cast_column("label", datasets.List(datasets.Value("float32"))) if num_labels else tokenized
 
 
 class LengthBucketSampler(Sampler[int]):
@@ -288,3 +474,20 @@ class LengthBucketSampler(Sampler[int]):
         short = [batches.pop()] if len(batches[-1]) < self.batch_size else []
         shuffled = [batches[i] for i in torch.randperm(len(batches), generator=generator).tolist()]
         return iter([index for batch in shuffled + short for index in batch])
+
+
+def texts_of(dataset: Dataset) -> list:
+    """The texts of a split as the tokenizer and `Classifier.predict` take them: strings, or (text, text_pair)."""
+    if "text_pair" in dataset.column_names:
+        return list(zip(dataset["text"], dataset["text_pair"], strict=True))
+    return list(dataset["text"])
+
+
+def label_texts(dataset: Dataset) -> list[str]:
+    """The labels of a split as text, as `seqclf_hf.predict.decide` writes predictions."""
+    feature = dataset.features["label"]
+    if isinstance(feature, ClassLabel):
+        return feature.int2str(list(dataset["label"]))
+    if is_list(feature):
+        return ["|".join(feature.feature.int2str(ids)) for ids in dataset["label"]]
+    return [f"{value:.6g}" for value in dataset["label"]]

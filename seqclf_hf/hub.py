@@ -17,6 +17,21 @@ TEMPLATE = Path(__file__).parent / "templates" / "model_card.md"
 # Never pushed: checkpoints, pickles (training_args.bin, optimizer state) and hidden files.
 EXCLUDED = ("checkpoint-*", "*.bin", "*.pt", "*.pth", "*.pkl", "*.pickle", ".*", "runs")
 SPLITS = (("train", "train"), ("eval", "validation"), ("test", "test"))
+# Per problem type, the metrics the card reports: (metrics.json name, model-index type, its config).
+CARD_METRICS = {
+    "single_label_classification": (("accuracy", "accuracy", None), ("macro_f1", "f1", "macro")),
+    "multi_label_classification": (
+        ("micro_f1", "f1", "micro"),
+        ("macro_f1", "f1", "macro"),
+        ("subset_accuracy", "accuracy", "subset"),
+    ),
+    "regression": (
+        ("mse", "mse", None),
+        ("mae", "mae", None),
+        ("pearson", "pearsonr", None),
+        ("spearman", "spearmanr", None),
+    ),
+}
 # A pretrained encoder's size; a custom family's hyperparameters are its configuration's architecture_fields.
 ENCODER_HYPERPARAMETERS = ("vocab_size", "hidden_size", "num_hidden_layers", "num_attention_heads")
 TRAINING_SETTINGS = (
@@ -73,11 +88,15 @@ def describe_data(data_args: dict) -> str:
     )
 
 
+def problem_type_of(metrics: dict) -> str:
+    return metrics.get("problem_type", "single_label_classification")  # runs from before problem types had one
+
+
 def eval_results(metrics: dict, dataset_id: str, dataset_name: str) -> list[EvalResult]:
-    """model-index entries: accuracy and macro-F1 of the validation and test splits."""
+    """model-index entries: the problem type's metrics of the validation and test splits."""
     results = []
     for prefix, split in SPLITS[1:]:
-        for metric, metric_name in (("accuracy", "accuracy"), ("macro_f1", "f1")):
+        for metric, metric_type, metric_config in CARD_METRICS[problem_type_of(metrics)]:
             key = f"{prefix}_{metric}"
             if key in metrics:
                 results.append(
@@ -86,9 +105,9 @@ def eval_results(metrics: dict, dataset_id: str, dataset_name: str) -> list[Eval
                         dataset_type=dataset_id,
                         dataset_name=dataset_name,
                         dataset_split=split,
-                        metric_type=metric_name,
+                        metric_type=metric_type,
                         metric_name=f"{split} {metric.replace('_', '-')}",
-                        metric_config="macro" if metric == "macro_f1" else None,
+                        metric_config=metric_config,
                         metric_value=metrics[key],
                     )
                 )
@@ -107,13 +126,15 @@ def build_model_card(output_dir: str | Path, repo_id: str | None = None) -> Mode
     repo_id = repo_id or training_args.get("hub_model_id") or output_dir.resolve().name
     dataset_id = data_args.get("dataset_name") or ("custom" if data_args.get("train_file") else "CogComp/trec")
     custom_code = hasattr(config, "describe")
+    problem_type = problem_type_of(metrics)
+    card_metrics = CARD_METRICS[problem_type]
     card_data = ModelCardData(
         model_name=repo_id.split("/")[-1],
         library_name="peft" if adapter else "transformers",
         pipeline_tag="text-classification",
         tags=["text-classification", "seqclf-hf", model_args["model_family"]],
         datasets=[dataset_id] if "/" in dataset_id else None,
-        metrics=["accuracy", "f1"],
+        metrics=list(dict.fromkeys(metric_type for _, metric_type, _ in card_metrics)),
         base_model=None if custom_code else model_args.get("model_name_or_path"),
         eval_results=eval_results(metrics, dataset_id, dataset_id) or None,
     )
@@ -121,12 +142,11 @@ def build_model_card(output_dir: str | Path, repo_id: str | None = None) -> Mode
         {
             "name": split,
             "samples": metrics.get(f"{prefix}_samples", "?"),
-            "accuracy": metrics[f"{prefix}_accuracy"],
-            "macro_f1": metrics[f"{prefix}_macro_f1"],
+            "values": [metrics[f"{prefix}_{metric}"] for metric, _, _ in card_metrics],
             "loss": f"{metrics[f'{prefix}_loss']:.4f}" if f"{prefix}_loss" in metrics else "",
         }
         for prefix, split in SPLITS
-        if f"{prefix}_accuracy" in metrics
+        if f"{prefix}_{card_metrics[0][0]}" in metrics
     ]
     per_class_prefix, per_class_split = ("test", "test") if "test_per_class" in metrics else ("eval", "validation")
     images = [
@@ -134,6 +154,8 @@ def build_model_card(output_dir: str | Path, repo_id: str | None = None) -> Mode
         for name, caption in (
             ("confusion_test.png", "confusion matrix, test split"),
             ("confusion_eval.png", "confusion matrix, validation split"),
+            ("scatter_test.png", "predicted against true values, test split"),
+            ("scatter_eval.png", "predicted against true values, validation split"),
             ("training_curve.png", "training curve"),
         )
         if (output_dir / name).is_file()
@@ -145,6 +167,8 @@ def build_model_card(output_dir: str | Path, repo_id: str | None = None) -> Mode
         repo_id=repo_id,
         description=describe_model(config),
         labels=metrics["labels"],
+        problem_type=problem_type,
+        metric_names=[metric.replace("_", "-") for metric, _, _ in card_metrics],
         hyperparameters=hyperparameters(config),
         parameters=metrics["parameters"],
         trainable_parameters=metrics["trainable_parameters"],
@@ -153,7 +177,7 @@ def build_model_card(output_dir: str | Path, repo_id: str | None = None) -> Mode
         training_settings=[(name, training_args[name]) for name in TRAINING_SETTINGS if name in training_args],
         best_metric=training_args.get("metric_for_best_model") or "loss",
         per_class_split=per_class_split,
-        per_class=list(metrics[f"{per_class_prefix}_per_class"].items()),
+        per_class=list(metrics.get(f"{per_class_prefix}_per_class", {}).items()),
         images=images,
         custom_code=custom_code,
         max_length=data_args.get("max_seq_length"),

@@ -24,7 +24,8 @@ from .errors import ModelSetupError
 from .hub_access import hub_reachable
 from .safety import INCOMPLETE_SUFFIX, REPLACED_SUFFIX
 
-LABELS_FILE = "labels.json"  # an adapter's label names in id order: its base model's config does not have them
+# An adapter's label names in id order and problem type: its base model's config does not have them.
+LABELS_FILE = "labels.json"
 FALLBACK_MAX_TOKENS = 512  # for tokenizers that do not say how long a text their model reads
 ONNX_FILE = "model.onnx"  # the graph of an export folder (seqclf_hf.export), beside its config and tokenizer
 
@@ -87,9 +88,12 @@ def load_model(source: str | Path):
     source = str(source)
     if not is_adapter(source):
         return from_pretrained(AutoModelForSequenceClassification, source).eval()
-    labels = json.loads((Path(source) / LABELS_FILE).read_text())
+    saved = json.loads((Path(source) / LABELS_FILE).read_text())
+    # {"labels", "problem_type"}; adapters saved before problem types hold the label list alone.
+    labels, problem_type = (saved, None) if isinstance(saved, list) else (saved["labels"], saved["problem_type"])
     id2label = dict(enumerate(labels))
     label_maps = {"id2label": id2label, "label2id": {label: i for i, label in id2label.items()}}
+    label_maps["problem_type"] = problem_type
     base = adapter_base(source)
     if Path(base).is_dir() and Path(base).is_relative_to(Path(source)):  # saved with the adapter
         base_model = from_pretrained(AutoModelForSequenceClassification, base, **label_maps)
@@ -110,13 +114,14 @@ def classification_pipeline(source: str | Path, **kwargs):
 
 @dataclass
 class Encoded:
-    """One text, tokenized and cut to the model's maximum length."""
+    """One text (or text pair), tokenized and cut to the model's maximum length."""
 
     input_ids: list[int]
     offsets: list[tuple[int, int]] | None  # character span of each token (fast tokenizers)
     word_ids: list[int | None] | None
     special: list[bool]
     truncated: bool
+    token_type_ids: list[int] | None = None  # which text of a pair each token belongs to, for encoders that read it
 
 
 @dataclass
@@ -165,15 +170,17 @@ class Classifier:
         parameters = sum(p.numel() for p in self.model.parameters())
         return (f"{parameters / 1e6:.1f}M" if parameters >= 1e6 else f"{parameters / 1e3:.1f}k") + " parameters"
 
-    def encode(self, texts: list[str]) -> list[Encoded]:
-        """Tokenize, cut each text to `max_length` tokens and say which ones were cut."""
+    def encode(self, texts: list[str] | list[tuple[str, str]]) -> list[Encoded]:
+        """Tokenize texts or (text, text_pair) tuples, cut each to `max_length` tokens and say which ones were cut
+        (pairs: not said, since overflowing windows of a pair do not start with its first tokens)."""
         fast = getattr(self.tokenizer, "is_fast", False)
+        single_texts = not any(isinstance(text, tuple) for text in texts)
         with self.lock:
             batch = self.tokenizer(
                 texts,
                 truncation=True,
                 max_length=self.max_length,
-                return_overflowing_tokens=fast,
+                return_overflowing_tokens=fast and single_texts,
                 return_offsets_mapping=fast,
                 return_special_tokens_mask=True,
             )
@@ -191,6 +198,7 @@ class Classifier:
                 word_ids=batch.word_ids(row) if fast else None,
                 special=[bool(flag) for flag in batch["special_tokens_mask"][row]],
                 truncated=truncated[sample],
+                token_type_ids=batch["token_type_ids"][row] if "token_type_ids" in batch else None,
             )
             for sample, row in sorted(first_row.items())
         ]
@@ -204,21 +212,35 @@ class Classifier:
         for row, item in enumerate(encoded):
             input_ids[row, : len(item.input_ids)] = torch.tensor(item.input_ids, dtype=torch.long)
             attention_mask[row, : len(item.input_ids)] = 1
-        return {"input_ids": input_ids, "attention_mask": attention_mask}
+        inputs = {"input_ids": input_ids, "attention_mask": attention_mask}
+        if encoded[0].token_type_ids is not None:
+            inputs["token_type_ids"] = torch.zeros_like(input_ids)
+            for row, item in enumerate(encoded):
+                inputs["token_type_ids"][row, : len(item.token_type_ids)] = torch.tensor(item.token_type_ids)
+        return inputs
 
     def probabilities(self, texts: list[str], batch_size: int = 32) -> torch.Tensor:
-        """(texts, labels) softmax probabilities, `batch_size` texts per forward pass."""
+        """(texts, labels) scores, `batch_size` texts per forward pass: softmax probabilities (one label per text),
+        sigmoid scores (several), the predicted value (a regression: one column)."""
         rows = []
         for start in range(0, len(texts), batch_size):
             inputs = self.tensors(self.encode(texts[start : start + batch_size]))
             with self.lock, torch.inference_mode():
-                rows.append(self.model(**inputs).logits.float().softmax(dim=-1))
+                rows.append(self.scores(self.model(**inputs).logits.float()))
         return torch.cat(rows) if rows else torch.empty(0, len(self.labels))
 
-    def predict(self, texts: str | list[str], top_k: int | None = 1, batch_size: int = 32):
-        """[{"label", "score"}, ...] per text, best first: `top_k` of them (None: every label). One text in, one
-        list out; a list in, a list of lists out."""
-        single = isinstance(texts, str)
+    def scores(self, logits: torch.Tensor) -> torch.Tensor:
+        """What `pipeline` reports for the config's problem type."""
+        if self.config.problem_type == "regression":
+            return logits
+        if self.config.problem_type == "multi_label_classification":
+            return logits.sigmoid()
+        return logits.softmax(dim=-1)
+
+    def predict(self, texts: str | tuple | list, top_k: int | None = 1, batch_size: int = 32):
+        """[{"label", "score"}, ...] per text (or (text, text_pair) tuple), best first: `top_k` of them (None: every
+        label). One text in, one list out; a list in, a list of lists out."""
+        single = isinstance(texts, (str, tuple))
         probabilities = self.probabilities([texts] if single else list(texts), batch_size)
         ranked = [
             [{"label": self.labels[i], "score": row[i].item()} for i in row.argsort(descending=True)[:top_k].tolist()]

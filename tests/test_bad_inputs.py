@@ -88,6 +88,25 @@ def table(tmp_path_factory, make_rows, make_dataset):
     (data / "latin1.csv").write_bytes("text,label\ncafé au lait ?,ENTY\nWho is it ?,HUM\n".encode("latin-1"))
     (data / "typo.yaml").write_text("model_family: lstm\nhiden_sizes: [8]\n")
     (data / "list.yaml").write_text("- model_family\n- lstm\n")
+    listed = data / "listed.jsonl"
+    listed.write_text("".join(json.dumps({"text": row["text"], "label": [row["label"]]}) + "\n" for row in rows))
+    numbers = write_csv(
+        data / "numbers.csv", [{"text": row["text"], "label": f"{i / 4}"} for i, row in enumerate(rows)]
+    )
+    not_numbers = write_csv(
+        data / "not-numbers.csv", [{"text": "How many ?", "label": "1.5"}, {"text": "?", "label": "many"}]
+    )
+    pairs = [{**row, "topic": row["fine"]} for row in rows]
+    with_topic = write_csv(data / "with-topic.csv", pairs, columns=("text", "topic", "label"))
+    pair_files = [
+        "--train_file",
+        with_topic,
+        "--validation_file",
+        written["validation"],
+        "--text_column_names",
+        "text,topic",
+    ]
+    no_evaluation = ["--eval_strategy", "no", "--save_strategy", "no", "--load_best_model_at_end", "false"]
     cases = [
         ("missing-train-file", ["--train_file", str(data / "nope.csv")], "does not exist"),
         ("wrong-text-column", [*files, "--text_column_name", "question"], "--text_column_name"),
@@ -122,6 +141,25 @@ def table(tmp_path_factory, make_rows, make_dataset):
         ("fp16-without-gpu", [*files, "--fp16", "true"], "--fp16"),
         ("prefix-tuning-lstm", [*files, "--peft", "prefix"], "--peft prefix"),
         ("merge-without-lora", [*files, "--merge_lora", "true"], "--merge_lora"),
+        (
+            "list-label-single-label",
+            ["--train_file", str(listed), "--problem_type", "single_label_classification"],
+            "--problem_type multi_label_classification",
+        ),
+        ("not-a-number-in-regression", ["--train_file", numbers, "--validation_file", not_numbers], "Row 2"),
+        ("pair-column-missing-in-a-split", pair_files, "--text_column_names"),
+        ("class-weights-of-wrong-length", [*files, "--class_weights", "1,2"], "--class_weights"),
+        ("threshold-outside-0-1", [*files, "--multi_label_threshold", "1.5"], "--multi_label_threshold"),
+        (
+            "early-stopping-without-evaluation",
+            [*files, *no_evaluation, "--early_stopping_patience", "2"],
+            "--eval_strategy",
+        ),
+        (
+            "metric-of-another-problem-type",
+            ["--train_file", numbers, "--validation_file", numbers, "--metric_for_best_model", "macro_f1"],
+            "--metric_for_best_model",
+        ),
     ]
     table = []
     for case_id, argv, expected in cases:
@@ -188,8 +226,10 @@ CASE_IDS = [
     "label-only-in-validation", "one-class", "not-utf8", "yaml-typo", "yaml-not-a-mapping", "unknown-flag",
     "wrong-type", "no-epochs", "zero-max-steps", "zero-learning-rate", "zero-batch-size", "negative-eval-steps",
     "negative-save-steps", "negative-size", "heads-not-dividing", "kernel-too-wide", "option-of-another-family",
-    "fp16-without-gpu", "prefix-tuning-lstm", "merge-without-lora", "used-output-dir", "unwritable-output-dir",
-    "corrupt-checkpoint", "partial-checkpoint", "missing-checkpoint",
+    "fp16-without-gpu", "prefix-tuning-lstm", "merge-without-lora", "list-label-single-label",
+    "not-a-number-in-regression", "pair-column-missing-in-a-split", "class-weights-of-wrong-length",
+    "threshold-outside-0-1", "early-stopping-without-evaluation", "metric-of-another-problem-type", "used-output-dir",
+    "unwritable-output-dir", "corrupt-checkpoint", "partial-checkpoint", "missing-checkpoint",
 ]  # fmt: skip
 
 

