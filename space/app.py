@@ -26,6 +26,7 @@ import gradio as gr
 import pandas as pd
 from huggingface_hub.repocard import metadata_load
 
+from seqclf_hf.errors import UserInputError
 from seqclf_hf.inference import Classifier, Encoded, Explanation, finished_runs, load_classifier
 
 logger = logging.getLogger("seqclf_space")
@@ -384,7 +385,10 @@ class Endpoints:
             return "⚠️ No model is loaded.", []  # the note next to it says how to get one
         if not text.strip():
             return "", []
-        explanation = self.models[name].explain(text)
+        try:
+            explanation = self.models[name].explain(text)
+        except UserInputError as error:  # an ONNX export classifies but has no gradients to explain with
+            return f"⚠️ {error}", []
         display = scaled(explanation)
         return explanation_markdown(name, explanation, display), highlight(text, explanation, display, length)
 

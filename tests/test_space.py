@@ -23,6 +23,7 @@ from transformers import BertConfig, BertForSequenceClassification
 import seqclf_hf.inference
 from seqclf_hf.arguments import PeftArguments
 from seqclf_hf.build import train_tokenizer
+from seqclf_hf.errors import ModelSetupError
 from seqclf_hf.peft_setup import apply_peft, save_peft_outputs
 
 gradio_client = pytest.importorskip("gradio_client")
@@ -442,6 +443,15 @@ def test_no_model_tells_how_to_train_one():
     assert "No model is loaded" in endpoints.compare("Who wrote Hamlet?")[1]
     assert "No model is loaded" in endpoints.classify_batch(None)[2]
     assert "No model is loaded" in endpoints.explain("Who wrote Hamlet?")[0]
+
+
+def test_a_model_that_cannot_explain_says_so_in_the_explanation():
+    class Exported:  # as seqclf_hf.inference.OnnxClassifier: it classifies, and explain() refuses
+        def explain(self, text):
+            raise ModelSetupError("outputs/lstm/onnx is an ONNX export, which has no gradients")
+
+    markdown, words = app.Endpoints({"exported": Exported()}, []).explain("Who wrote Hamlet?", "exported")
+    assert "ONNX export" in markdown and words == []
 
 
 def start_app(models: str, log_path: Path) -> tuple[subprocess.Popen, str]:
