@@ -222,12 +222,16 @@ class Classifier:
     def probabilities(self, texts: list[str], batch_size: int = 32) -> torch.Tensor:
         """(texts, labels) scores, `batch_size` texts per forward pass: softmax probabilities (one label per text),
         sigmoid scores (several), the predicted value (a regression: one column)."""
-        rows = []
-        for start in range(0, len(texts), batch_size):
-            inputs = self.tensors(self.encode(texts[start : start + batch_size]))
-            with self.lock, torch.inference_mode():
-                rows.append(self.scores(self.model(**inputs).logits.float()))
+        rows = [
+            self.forward_scores(self.tensors(self.encode(texts[start : start + batch_size])))
+            for start in range(0, len(texts), batch_size)
+        ]
         return torch.cat(rows) if rows else torch.empty(0, len(self.labels))
+
+    def forward_scores(self, inputs: dict) -> torch.Tensor:
+        """(texts, labels) scores of one tokenized batch."""
+        with self.lock, torch.inference_mode():
+            return self.scores(self.model(**inputs).logits.float())
 
     def scores(self, logits: torch.Tensor) -> torch.Tensor:
         """What `pipeline` reports for the config's problem type."""
@@ -252,7 +256,7 @@ class Classifier:
         """The predicted label and how much each word drove it (see `Explanation`)."""
         item = self.encode([text])[0]
         inputs = self.tensors([item])
-        probabilities = self.probabilities([text])[0]
+        probabilities = self.forward_scores(inputs)[0]  # the text tokenized once, for the scores and the explanation
         best = int(probabilities.argmax())
         scores, method = self.attention_weights(inputs)
         if scores is None:
