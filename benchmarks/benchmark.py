@@ -27,7 +27,8 @@ import yaml
 
 from seqclf_hf.arguments import DataArguments
 from seqclf_hf.data import load_data
-from seqclf_hf.inference import load_classifier
+from seqclf_hf.export import export_onnx
+from seqclf_hf.inference import is_adapter, load_classifier
 from seqclf_hf.models import CUSTOM_FAMILIES, PRETRAINED_FAMILY
 
 REPO = Path(__file__).resolve().parents[1]
@@ -51,15 +52,15 @@ TABLE_START, TABLE_END = "<!-- benchmark:start -->", "<!-- benchmark:end -->"
 LATENCY_QUESTIONS = 50
 
 
-def train_run(model: str, seed: int, args, output_dir: Path) -> dict:
-    """One recipe run as a user would start it; returns its metrics.json."""
+def train_run(model: str, seed: int, args, output_dir: Path, flags: tuple[str, ...] = ()) -> dict:
+    """One recipe run as a user would start it, with `flags` added; returns its metrics.json."""
     data = ["--train_file", args.train_file] + (["--test_file", args.test_file] if args.test_file else [])
     command = [sys.executable, str(TRAIN_SCRIPT), "--model", model, "--seed", str(seed), *data]
     command += ["--output_dir", str(output_dir), "--overwrite_output_dir", "true", "--disable_tqdm", "true"]
     command += ["--max_train_eval_samples", str(10**9)]  # the table's train accuracy is on the whole train split
     if args.pretrained:
         command += pretrained_flags(model, args.pretrained)
-    command += args.extra
+    command += [*args.extra, *flags]
     subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
     return json.loads((output_dir / "metrics.json").read_text())
 
@@ -103,6 +104,30 @@ def inference_speed(output_dir: Path, questions: list[str]) -> dict:
     }
 
 
+def dev_accuracy(source: Path, texts: list[str], gold: list[str]) -> float:
+    predicted = load_classifier(source).predict(texts, batch_size=64)
+    return sum(best[0]["label"] == label for best, label in zip(predicted, gold, strict=True)) / len(gold)
+
+
+def bf16_figures(model: str, seed: int, args, output_dir: Path) -> dict:
+    """The same run with --bf16 true (CPU autocast on a CPU): its training speed and dev accuracy."""
+    metrics = train_run(model, seed, args, output_dir, ("--bf16", "true"))
+    return {
+        "bf16_train_samples_per_second": metrics["train_samples_per_second"],
+        "bf16_eval_accuracy": metrics["eval_accuracy"],
+    }
+
+
+def int8_figures(run_dir: Path, dev: tuple[list[str], list[str]], questions: list[str]) -> dict:
+    """The run exported to ONNX int8 (a LoRA run: its merged/ model): dev accuracy, latency and questions/s."""
+    source = run_dir / "merged" if (run_dir / "merged").is_dir() else run_dir
+    if is_adapter(source):  # prefix and prompt tuning: no merged model, nothing to export
+        return {}
+    export = export_onnx(source, run_dir / "onnx-int8", int8=True, overwrite=True)
+    speed = inference_speed(export, questions)
+    return {"int8_eval_accuracy": dev_accuracy(export, *dev), **{f"int8_{key}": value for key, value in speed.items()}}
+
+
 def mean_std(values: list[float]) -> tuple[float, float]:
     return statistics.mean(values), statistics.stdev(values) if len(values) > 1 else 0.0
 
@@ -110,6 +135,8 @@ def mean_std(values: list[float]) -> tuple[float, float]:
 def aggregate(runs: list[dict]) -> dict:
     keys = ["train_accuracy", "eval_accuracy", "eval_macro_f1", "test_accuracy", "test_macro_f1"]
     keys += ["train_runtime", "train_samples_per_second", "peak_rss_mb", "latency_p50_ms", "batched_questions_per_s"]
+    keys += ["bf16_train_samples_per_second", "bf16_eval_accuracy", "int8_eval_accuracy"]
+    keys += ["int8_latency_p50_ms", "int8_batched_questions_per_s"]
     summary = {key: mean_std([run[key] for run in runs]) for key in keys if all(key in run for run in runs)}
     summary["parameters"] = runs[0]["parameters"]
     summary["trainable_parameters"] = runs[0].get("trainable_parameters", runs[0]["parameters"])
@@ -144,6 +171,28 @@ def markdown_table(results: dict) -> str:
     lines.append(f"\nMean ± std over seeds {seeds}; produced by {commands}.")
     if "lstm" in results and NOTEBOOK_ROW in results:
         lines.append(notebook_comparison(results["lstm"], results[NOTEBOOK_ROW]))
+    if any(key.startswith(("bf16_", "int8_")) for summary in results.values() for key in summary):
+        lines.append(cpu_speed_table(results))
+    return "\n".join(lines)
+
+
+def cpu_speed_table(results: dict) -> str:
+    """bf16 training and int8 serving next to the fp32 torch figures, for the rows measured with --bf16 / --int8."""
+    header = "| model | train samples/s | bf16 samples/s | dev acc | bf16 dev acc | int8 dev acc | p50 latency ms |"
+    header += " int8 p50 ms | batched q/s | int8 q/s |"
+    lines = ["\nTraining in bf16 (`--bf16`) and serving the ONNX int8 export (`--int8`) on this CPU:\n", header]
+    lines.append("|" + "---|" * (header.count("|") - 1))
+    for model, s in results.items():
+        if not any(key.startswith(("bf16_", "int8_")) for key in s):
+            continue
+        row = f"| {model} | {fmt(s['train_samples_per_second'], 1, 0)} |"
+        row += f" {fmt(s.get('bf16_train_samples_per_second'), 1, 0)} |"
+        row += (
+            f" {fmt(s['eval_accuracy'])} | {fmt(s.get('bf16_eval_accuracy'))} | {fmt(s.get('int8_eval_accuracy'))} |"
+        )
+        row += f" {fmt(s.get('latency_p50_ms'), 1, 1)} | {fmt(s.get('int8_latency_p50_ms'), 1, 1)} |"
+        row += f" {fmt(s.get('batched_questions_per_s'), 1, 0)} | {fmt(s.get('int8_batched_questions_per_s'), 1, 0)} |"
+        lines.append(row)
     return "\n".join(lines)
 
 
@@ -202,6 +251,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--update", action="store_true", help="keep the other models' rows of an earlier results.json, redo these"
     )
+    parser.add_argument(
+        "--bf16", action="store_true", help="train every run again with --bf16 true: its samples/s and dev accuracy"
+    )
+    parser.add_argument(
+        "--int8", action="store_true", help="export every run to ONNX int8: its dev accuracy, latency and q/s"
+    )
     parser.add_argument("extra", nargs=argparse.REMAINDER, help="after --: flags passed to every recipe run")
     args = parser.parse_args(argv)
     args.extra = args.extra[1:] if args.extra[:1] == ["--"] else args.extra
@@ -209,7 +264,9 @@ def main(argv: list[str] | None = None) -> None:
     output_dir = Path(args.output_dir)
     command = "python benchmarks/benchmark.py " + " ".join(argv if argv is not None else sys.argv[1:])
     # Latency is measured on dev questions, as a user would send them: raw text, one at a time.
-    questions = load_data(DataArguments(train_file=args.train_file))["validation"]["text"][:200]
+    dev_split = load_data(DataArguments(train_file=args.train_file))["validation"]
+    dev = (dev_split["text"], [dev_split.features["label"].names[label] for label in dev_split["label"]])
+    questions = dev[0][:200]
     results, runs = earlier_results(output_dir / "results.json", args)
     for model in args.models:
         model_runs = []
@@ -217,6 +274,10 @@ def main(argv: list[str] | None = None) -> None:
             run_dir = output_dir / "runs" / f"{model}-seed{seed}"
             metrics = train_run(model, seed, args, run_dir)
             run = {"model": model, "seed": seed, **metrics, **inference_speed(run_dir, questions)}
+            if args.bf16:
+                run.update(bf16_figures(model, seed, args, output_dir / "runs" / f"{model}-seed{seed}-bf16"))
+            if args.int8:
+                run.update(int8_figures(run_dir, dev, questions))
             model_runs.append(run)
             print(f"{model} seed {seed}: dev accuracy {run['eval_accuracy']:.4f}, {run['train_runtime']:.0f} s")
         runs += model_runs

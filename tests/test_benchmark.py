@@ -86,3 +86,22 @@ def test_update_drops_rows_of_recipes_that_are_gone(make_dataset, tmp_path):
     assert list(report["results"]) == ["bow", "cnn"]
     assert {run["model"] for run in report["runs"]} == {"bow", "cnn"}
     assert "retired-recipe" not in readme.read_text()
+
+
+def test_bf16_and_int8_columns_come_from_their_own_runs_and_exports(make_dataset, tmp_path):
+    files = make_dataset(tmp_path / "data", extension="label", sizes={"train": 10})
+    readme = tmp_path / "README.md"
+    readme.write_text(f"{benchmark.TABLE_START}\n{benchmark.TABLE_END}\n")
+    argv = ["--train_file", files["train"], "--models", "cnn", "--seeds", "1", "--bf16", "--int8"]
+    benchmark.main([*argv, "--output_dir", str(tmp_path), "--readme", str(readme), "--", "--num_train_epochs", "1"])
+
+    run = json.loads((tmp_path / "results.json").read_text())["runs"][0]
+    bf16 = json.loads((tmp_path / "runs" / "cnn-seed1-bf16" / "run_args.json").read_text())
+    assert bf16["training"]["bf16"] is True
+    bf16_metrics = json.loads((tmp_path / "runs" / "cnn-seed1-bf16" / "metrics.json").read_text())
+    assert run["bf16_train_samples_per_second"] == bf16_metrics["train_samples_per_second"]
+    assert (tmp_path / "runs" / "cnn-seed1" / "onnx-int8" / "model.onnx").is_file()
+    assert 0 <= run["int8_eval_accuracy"] <= 1 and run["int8_batched_questions_per_s"] > 0
+    row = f"| cnn | {benchmark.fmt((run['train_samples_per_second'], 0.0), 1, 0)} |"
+    row += f" {benchmark.fmt((run['bf16_train_samples_per_second'], 0.0), 1, 0)} |"
+    assert row in readme.read_text()
