@@ -13,6 +13,7 @@ training loop (benchmarks/notebook_loop.py) runs on the same data and seeds, and
 
 import argparse
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -23,6 +24,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
+import torch
 import yaml
 
 from seqclf_hf.arguments import DataArguments
@@ -141,6 +143,8 @@ def aggregate(runs: list[dict]) -> dict:
     summary["parameters"] = runs[0]["parameters"]
     summary["trainable_parameters"] = runs[0].get("trainable_parameters", runs[0]["parameters"])
     summary["seeds"] = [run["seed"] for run in runs]
+    if "threads" in runs[0]:
+        summary["threads"] = runs[0]["threads"]
     return summary
 
 
@@ -155,7 +159,9 @@ def fmt(pair, scale=100.0, digits=1) -> str:
 def markdown_table(results: dict) -> str:
     has_test = all("test_accuracy" in summary for summary in results.values())
     header = "| model | dev acc | dev macro-F1 | train acc |" + (" test acc | test macro-F1 |" if has_test else "")
-    header += " params | trainable | train s | train samples/s | peak RSS MB | p50 latency ms | batched q/s |"
+    header += (
+        " params | trainable | train s | train samples/s | peak RSS MB | p50 latency ms | batched q/s | threads |"
+    )
     lines = [header, "|" + "---|" * (header.count("|") - 1)]
     for model, s in results.items():
         row = f"| {model} | {fmt(s['eval_accuracy'])} | {fmt(s['eval_macro_f1'])} | {fmt(s['train_accuracy'])} |"
@@ -165,10 +171,15 @@ def markdown_table(results: dict) -> str:
         row += f" {s['parameters']:,} | {trainable:.2f}% | {fmt(s['train_runtime'], 1, 0)} |"
         row += f" {fmt(s['train_samples_per_second'], 1, 0)} | {fmt(s.get('peak_rss_mb'), 1, 0)} |"
         row += f" {fmt(s.get('latency_p50_ms'), 1, 1)} | {fmt(s.get('batched_questions_per_s'), 1, 0)} |"
+        row += f" {s.get('threads', '–')} |"
         lines.append(row)
     seeds = next(iter(results.values()))["seeds"]
     commands = "; ".join(f"`{command}`" for command in dict.fromkeys(s["command"] for s in results.values()))
     lines.append(f"\nMean ± std over seeds {seeds}; produced by {commands}.")
+    if any("threads" not in summary for summary in results.values()):
+        lines.append(
+            "threads: torch's intra-op threads in training and timing; – where not recorded (torch's default)."
+        )
     if "lstm" in results and NOTEBOOK_ROW in results:
         lines.append(notebook_comparison(results["lstm"], results[NOTEBOOK_ROW]))
     if any(key.startswith(("bf16_", "int8_")) for summary in results.values() for key in summary):
@@ -257,10 +268,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--int8", action="store_true", help="export every run to ONNX int8: its dev accuracy, latency and q/s"
     )
+    # On a shared machine, fewer threads than cores keeps other work from stalling them (see the README's figures).
+    parser.add_argument("--threads", type=int, help="intra-op threads of every run and timing (default: torch's)")
     parser.add_argument("extra", nargs=argparse.REMAINDER, help="after --: flags passed to every recipe run")
     args = parser.parse_args(argv)
     args.extra = args.extra[1:] if args.extra[:1] == ["--"] else args.extra
     args.models = args.models or [*DEFAULT_MODELS, *(PRETRAINED_MODELS if args.pretrained else ())]
+    if args.threads:  # the runs read OMP_NUM_THREADS; the latency timing happens in this process
+        os.environ["OMP_NUM_THREADS"] = str(args.threads)
+        torch.set_num_threads(args.threads)
     output_dir = Path(args.output_dir)
     command = "python benchmarks/benchmark.py " + " ".join(argv if argv is not None else sys.argv[1:])
     # Latency is measured on dev questions, as a user would send them: raw text, one at a time.
@@ -274,6 +290,7 @@ def main(argv: list[str] | None = None) -> None:
             run_dir = output_dir / "runs" / f"{model}-seed{seed}"
             metrics = train_run(model, seed, args, run_dir)
             run = {"model": model, "seed": seed, **metrics, **inference_speed(run_dir, questions)}
+            run["threads"] = torch.get_num_threads()
             if args.bf16:
                 run.update(bf16_figures(model, seed, args, output_dir / "runs" / f"{model}-seed{seed}-bf16"))
             if args.int8:
@@ -284,7 +301,11 @@ def main(argv: list[str] | None = None) -> None:
         results[model] = {**aggregate(model_runs), "command": command}
         if model == "lstm":
             loop_runs = [
-                {"model": NOTEBOOK_ROW, **notebook_loop_run(seed, args, output_dir / "runs" / f"notebook-seed{seed}")}
+                {
+                    "model": NOTEBOOK_ROW,
+                    **notebook_loop_run(seed, args, output_dir / "runs" / f"notebook-seed{seed}"),
+                    "threads": torch.get_num_threads(),
+                }
                 for seed in args.seeds
             ]
             runs += loop_runs
