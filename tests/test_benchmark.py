@@ -105,3 +105,47 @@ def test_bf16_and_int8_columns_come_from_their_own_runs_and_exports(make_dataset
     row = f"| cnn | {benchmark.fmt((run['train_samples_per_second'], 0.0), 1, 0)} |"
     row += f" {benchmark.fmt((run['bf16_train_samples_per_second'], 0.0), 1, 0)} |"
     assert row in readme.read_text()
+
+
+def load_script(name: str):
+    spec = importlib.util.spec_from_file_location(name, REPO / "benchmarks" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_plain_loop_trains_exactly_what_the_recipe_trains(make_dataset, tmp_path):
+    """Same model, batches and optimizer: the speed ratio compares the loops and nothing else."""
+    files = make_dataset(tmp_path / "data", extension="label", sizes={"train": 10})
+    cpu_training = load_script("cpu_training")
+    runs = tmp_path / "runs.json"
+    variants = ["plain loop, same model and batches", "recipe"]
+    argv = [
+        "--model",
+        "lstm",
+        "--train_file",
+        files["train"],
+        "--max_steps",
+        "4",
+        "--rounds",
+        "1",
+        "--json",
+        str(runs),
+    ]
+    cpu_training.main([*argv, "--variants", *variants])
+    plain, recipe = json.loads(runs.read_text())
+    assert plain["variant"] == variants[0] and recipe["variant"] == "recipe"
+    assert abs(plain["train_loss"] - recipe["train_loss"]) < 1e-6
+    assert plain["eval_accuracy"] == recipe["eval_accuracy"]
+
+
+def test_hf_baseline_padded_or_not_trains_what_the_recipe_trains(make_dataset, tiny_encoder, tmp_path, capsys):
+    files = make_dataset(tmp_path / "data", extension="label", sizes={"train": 10})
+    cpu_training = load_script("cpu_training")
+    runs = tmp_path / "runs.json"
+    variants = ["HF example, padded to max_seq_length", "HF example, padded per batch", "recipe"]
+    argv = ["--pretrained", tiny_encoder, "--train_file", files["train"], "--max_steps", "3", "--rounds", "1"]
+    cpu_training.main([*argv, "--json", str(runs), "--variants", *variants])
+    losses = [run["train_loss"] for run in json.loads(runs.read_text())]
+    assert max(losses) - min(losses) < 1e-4, losses  # padding is masked: the same training, whatever its shape
+    assert "| recipe |" in capsys.readouterr().out
