@@ -35,14 +35,20 @@ def is_adapter(source: str | Path) -> bool:
 
 
 def finished_runs(folder: str | Path) -> list[Path]:
-    """The output_dirs in `folder` that `load_classifier` loads, by name: whole models (config.json) and peft adapters.
-    A run still being written (`<name>.incomplete`), or the run it is replacing (`<name>.replaced`, for a moment), is
+    """The output_dirs in `folder` that `load_classifier` loads, by name: whole models (config.json) and peft adapters,
+    each followed by the ONNX exports inside it (`seqclf_hf.export` writes `onnx/`, `onnx-int8/` there). A run or
+    export still being written (`<name>.incomplete`), or one it is replacing (`<name>.replaced`, for a moment), is
     left out."""
+    runs = [path for path in finished(Path(folder)) if (path / "config.json").is_file() or is_adapter(path)]
+    return [found for run in runs for found in (run, *filter(is_onnx_export, finished(run)))]
+
+
+def finished(folder: Path) -> list[Path]:
+    """The folders in `folder`, by name, but those being written or replaced."""
     return [
         path
-        for path in sorted(Path(folder).glob("*"))
-        if not path.name.endswith((INCOMPLETE_SUFFIX, REPLACED_SUFFIX))
-        and ((path / "config.json").is_file() or is_adapter(path))
+        for path in sorted(folder.glob("*"))
+        if path.is_dir() and not path.name.endswith((INCOMPLETE_SUFFIX, REPLACED_SUFFIX))
     ]
 
 

@@ -9,7 +9,7 @@ from transformers import BertConfig, BertForSequenceClassification
 from seqclf_hf.build import train_tokenizer
 from seqclf_hf.errors import ConfigError, ModelSetupError
 from seqclf_hf.export import export_onnx, main
-from seqclf_hf.inference import ONNX_FILE, OnnxClassifier, load_classifier
+from seqclf_hf.inference import ONNX_FILE, OnnxClassifier, finished_runs, load_classifier
 
 LABELS = ["ABBR", "DESC", "ENTY", "HUM", "LOC", "NUM"]
 # Five texts of four lengths, none the size of the export's example batch (two texts): the axes must be dynamic.
@@ -113,3 +113,12 @@ def test_missing_onnxruntime_says_how_to_install(saved_model, monkeypatch):
     monkeypatch.setitem(sys.modules, "onnxruntime", None)  # an import of it now fails
     with pytest.raises(ModelSetupError, match=r"pip install 'seqclf-hf\[export\]'"):
         export_onnx(saved_model("bow"))
+
+
+def test_finished_runs_lists_a_runs_exports_after_it(saved_model, tmp_path):
+    run = saved_model("cnn")
+    export_onnx(run)
+    export_onnx(run, int8=True)
+    (run / "onnx-int8.incomplete").mkdir()  # an export being written is not offered
+    assert finished_runs(tmp_path) == [run, run / "onnx", run / "onnx-int8"]
+    assert isinstance(load_classifier(finished_runs(tmp_path)[2]), OnnxClassifier)
