@@ -309,8 +309,8 @@ def test_batch_csv_gives_a_downloadable_csv(client, tmp_path, trec_labels):
     with open(download, newline="") as handle:
         rows = list(csv.DictReader(handle))
     assert [row["id"] for row in rows] == ["1", "2", "3"]
-    assert rows[0]["predicted_label"] in trec_labels and rows[1]["predicted_label"] == ""
-    assert math.isclose(sum(float(rows[2][f"prob_{label}"]) for label in trec_labels), 1.0, abs_tol=1e-3)
+    assert rows[0]["prediction"] in trec_labels and rows[1]["prediction"] == ""  # the columns seqclf-hf predict writes
+    assert math.isclose(sum(float(rows[2][f"score_{label}"]) for label in trec_labels), 1.0, abs_tol=1e-3)
 
 
 def test_batch_txt_and_named_column(client, tmp_path):
@@ -329,8 +329,8 @@ def test_batch_txt_and_named_column(client, tmp_path):
     [
         ("no_text.csv", "id,foo\n1,bar\n", "No text column found"),
         ("missing.csv", "id,text\n1,Who?\n", "no column 'body'"),
-        ("empty.csv", "", "The file is empty"),
-        ("header_only.csv", "text\n", "holds no questions"),
+        ("empty.csv", "", "empty.csv is empty"),
+        ("header_only.csv", "text\n", "holds no rows"),
         ("binary.csv", "\x00\x01\x02", "NUL bytes"),
     ],
 )
