@@ -147,6 +147,15 @@ class Encoded:
     truncated: bool
     token_type_ids: list[int] | None = None  # which text of a pair each token belongs to, for encoders that read it
 
+    @property
+    def read_characters(self) -> int | None:
+        """How many characters of the text the model reads: the end of its last real token (None: no offsets)."""
+        if self.offsets is None:
+            return None
+        return max(
+            (end for (_, end), special in zip(self.offsets, self.special, strict=True) if not special), default=0
+        )
+
 
 @dataclass
 class Explanation:
@@ -175,6 +184,19 @@ class Explanation:
             return [round((value - low) / (high - low), 3) if high > low else 0.0 for value in values]
         largest = max(abs(value) for value in values)
         return [round(value / largest, 3) if largest > 0 else 0.0 for value in values]
+
+    def segments(self, text: str) -> list[tuple[str, float | None]]:
+        """`text` up to the last word read, as (piece, score) pairs (e.g. for gr.HighlightedText): the words with their
+        `display_scores`, the text between them with None. Without offsets: the tokens, each followed by a space."""
+        display = self.display_scores()
+        if self.words and self.words[0][0] < 0:
+            return [(f"{word} ", score) for (*_, word, _), score in zip(self.words, display, strict=True)]
+        segments, position = [], 0
+        for (start, end, word, _), score in zip(self.words, display, strict=True):
+            segments += [(text[position:start], None)] if start > position else []
+            segments.append((word, score))
+            position = end
+        return segments
 
 
 class Classifier:

@@ -47,6 +47,27 @@ class Written:
     more: bool = False
     text_columns: list[str] = field(default_factory=list)
     left_out: set[str] = field(default_factory=set)  # JSON Lines keys that the first rows lack: not in the header
+    max_length: int = 0  # the tokens the model reads
+
+    def notes(self) -> list[str]:
+        """What a user of the predictions should know: rows left out or without a prediction, texts cut, columns
+        left out; one sentence each."""
+        notes = [f"Only the first {self.rows:,} rows were predicted; the file has more."] if self.more else []
+        if self.empty:
+            notes.append(f"{self.empty:,} of the {self.rows:,} rows have no text: their prediction is empty.")
+        if self.unreadable:
+            lines = ", ".join(map(str, self.unreadable[:10])) + (", …" if len(self.unreadable) > 10 else "")
+            notes.append(f"{len(self.unreadable):,} of them are not a JSON object (line {lines}): fix those lines.")
+        if self.truncated:
+            notes.append(
+                f"{self.truncated:,} texts are longer than the model reads ({self.max_length} tokens) and were "
+                "truncated: it read their start."
+            )
+        if self.left_out:
+            notes.append(
+                f"Columns that only rows after the first ones have are not in the output: {sorted(self.left_out)}."
+            )
+        return notes
 
 
 def decide(
@@ -201,7 +222,7 @@ def predict_file(
     A row whose text columns are all empty, or a line of JSON Lines that cannot be read, gets an empty prediction:
     no row is dropped. A file that cannot be read leaves no `output` behind: a part of the predictions would pass for
     all of them."""
-    path, written = Path(path), Written()
+    path, written = Path(path), Written(max_length=classifier.max_length)
     chunks = read_chunks(path, batch_size * 32, written.unreadable)
     predicted = ["prediction", *score_columns(classifier, every_score)]
     first, header, written.text_columns = first_chunk(chunks, path, columns, how, predicted)
@@ -228,31 +249,9 @@ def predict_file(
     except BaseException:
         Path(output).unlink(missing_ok=True)
         raise
-    log_written(written, path, classifier.max_length)
+    for note in written.notes():
+        logger.warning("%s: %s", path, note)
     return written
-
-
-def log_written(written: Written, path: Path, max_length: int) -> None:
-    """What a user of the predictions should know: rows without a prediction, texts cut, columns left out."""
-    if written.empty:
-        logger.warning(
-            "%d of the %d rows of %s have no text: their prediction is empty.", written.empty, written.rows, path
-        )
-    if written.unreadable:
-        lines = ", ".join(map(str, written.unreadable[:10])) + (", ..." if len(written.unreadable) > 10 else "")
-        logger.warning(
-            "%d of them are lines that are not a JSON object (line %s): fix them and predict again.",
-            len(written.unreadable),
-            lines,
-        )
-    if written.truncated:
-        logger.warning(
-            "%d texts are longer than the model reads (%d tokens): it read their start.", written.truncated, max_length
-        )
-    if written.left_out:
-        logger.warning(
-            "Columns that only rows after the first ones have are not in the output: %s.", sorted(written.left_out)
-        )
 
 
 def main(argv: list[str] | None = None, prog: str = "python -m seqclf_hf.predict") -> None:

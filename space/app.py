@@ -29,7 +29,6 @@ from seqclf_hf.inference import (
     MULTI_LABEL,
     REGRESSION,
     Classifier,
-    Encoded,
     Explanation,
     clean_text,
     finished_runs,
@@ -46,7 +45,13 @@ MAX_DEFAULT_MODELS = 6  # output directories picked up from outputs/ when SEQCLF
 MAX_INPUT_CHARS = 20_000  # longer texts are cut before tokenizing; the model reads far less anyway
 MAX_BATCH_ROWS = 5_000
 MAX_UPLOAD = "10mb"  # batch files; 5,000 questions take well under 1 MB
-BATCH_SIZE = 64
+# How predict_file reads an upload: every label's score in the download, and the fix its errors name.
+BATCH_OPTIONS = {
+    "batch_size": 64,
+    "max_rows": MAX_BATCH_ROWS,
+    "every_score": True,
+    "how": "the *Text column* box, or upload a .txt file with one question per line",
+}
 COMPARE_COLUMNS = ["model", "architecture", "prediction", "meaning", "confidence", "latency_ms"]
 
 # What each class asks for; "the question asks for …" in the UI.
@@ -146,7 +151,7 @@ def input_notes(name: str, classifier: Classifier, text: str, length: int) -> li
     item = classifier.encode([text])[0]
     notes = []
     if item.truncated or length > len(text):
-        read = text[: read_characters(item)] if item.truncated and item.offsets else text
+        read = text[: item.read_characters] if item.truncated and item.offsets else text
         limit = f"{classifier.max_length} tokens" if item.truncated else f"{len(text):,} characters"
         notes.append(
             f"The text was truncated: it is {length:,} characters long and {name} reads at most {limit}, so only the "
@@ -161,11 +166,6 @@ def input_notes(name: str, classifier: Classifier, text: str, length: int) -> li
             "this prediction is little more than a guess."
         )
     return notes
-
-
-def read_characters(item: Encoded) -> int:
-    """How many characters of the text the model read: the end of its last real token."""
-    return max((end for (_, end), special in zip(item.offsets, item.special, strict=True) if not special), default=0)
 
 
 def shorten(text: str, limit: int) -> str:
@@ -214,26 +214,17 @@ def no_models_message(load_errors) -> str:
 # Explanations on screen ----------------------------------------------------------------------------------------------
 
 
-def highlight(
-    text: str, explanation: Explanation, display: list[float], length: int
-) -> list[tuple[str, float | None]]:
-    """The text as (piece, score) pairs for gr.HighlightedText: words get their display score, the text between
-    them None. A text the model read only the start of (`length` characters as given) ends with a note."""
-    words = explanation.words
-    if words and words[0][0] < 0:  # no offsets: the tokens, space separated
-        return [(f"{word} ", score) for (*_, word, _), score in zip(words, display, strict=True)]
-    segments, position = [], 0
-    for (start, end, word, _), score in zip(words, display, strict=True):
-        if start > position:
-            segments.append((text[position:start], None))
-        segments.append((word, score))
-        position = end
-    rest = text[position:]
+def highlight(text: str, explanation: Explanation, length: int) -> list[tuple[str, float | None]]:
+    """`Explanation.segments` and the rest of the text; for a text the model read only the start of (`length`
+    characters as given), a note instead of the rest."""
+    position = explanation.words[-1][1] if explanation.words else 0
+    rest = text[position:] if position >= 0 else ""  # no offsets: the tokens alone
     if (explanation.truncated and rest.strip()) or length > len(text):
-        segments.append((f" … [{length - position:,} more characters not read by the model]", None))
-    elif rest:
-        segments.append((rest, None))
-    return segments
+        return [
+            *explanation.segments(text),
+            (f" … [{length - position:,} more characters not read by the model]", None),
+        ]
+    return [*explanation.segments(text), *([(rest, None)] if rest else [])]
 
 
 def verdict(name: str, classifier: Classifier, explanation: Explanation) -> list[str]:
@@ -254,9 +245,9 @@ def verdict(name: str, classifier: Classifier, explanation: Explanation) -> list
     return lines
 
 
-def explanation_markdown(name: str, classifier: Classifier, explanation: Explanation, display: list[float]) -> str:
-    """The prediction in words (`verdict`), and what the highlighting shows."""
-    lines = verdict(name, classifier, explanation)
+def explanation_markdown(name: str, classifier: Classifier, explanation: Explanation) -> str:
+    """The prediction in words (`verdict`), the words that drove it most, and what the highlighting shows."""
+    lines, display = verdict(name, classifier, explanation), explanation.display_scores()
     # A regression's gradient is the value's: words push it up or down. Otherwise the best-scored label's.
     label = "a higher value" if classifier.config.problem_type == REGRESSION else explanation.label
     by_score = sorted(zip(display, explanation.words, strict=True), key=lambda pair: -pair[0])
@@ -278,20 +269,11 @@ def explanation_markdown(name: str, classifier: Classifier, explanation: Explana
 # Batch files ---------------------------------------------------------------------------------------------------------
 
 
-def batch_summary(name: str, classifier: Classifier, column: str, written: Written, seconds: float) -> str:
-    """What was classified, and what was not: rows left out, left empty, or cut."""
-    classified = written.rows - written.empty
-    notes = [f"Only the first {MAX_BATCH_ROWS:,} rows were classified; the file has more."] if written.more else []
-    if written.empty:
-        notes.append(f"{written.empty:,} empty row{'s were' if written.empty > 1 else ' was'} left unclassified.")
-    if written.truncated:
-        notes.append(
-            f"{written.truncated:,} question{'s were' if written.truncated > 1 else ' was'} longer than "
-            f"{classifier.max_length} tokens and truncated (the model read only the start)."
-        )
-    plural = "s" if classified != 1 else ""
+def batch_summary(name: str, column: str, written: Written, seconds: float) -> str:
+    """What was classified, and what was not (`Written.notes`)."""
+    classified, plural = written.rows - written.empty, "s" if written.rows - written.empty != 1 else ""
     summary = f"Classified {classified:,} question{plural} from column `{column}` with {name} in {seconds:.2f} s."
-    return "\n\n".join([summary, format_notes(notes)]).strip()
+    return "\n\n".join([summary, format_notes(written.notes())]).strip()
 
 
 # Endpoints -----------------------------------------------------------------------------------------------------------
@@ -306,6 +288,12 @@ class Endpoints:
 
     def pick(self, name: str | None) -> str | None:
         return name if name in self.models else next(iter(self.models), None)
+
+    def refusal(self, name: str | None, text: str) -> str:
+        """Why there is nothing to classify (Markdown), or "" when there is."""
+        if name is None:
+            return no_models_message(self.load_errors)
+        return "" if text.strip() else EMPTY_MESSAGE
 
     def classify(self, name: str, text: str, length: int) -> tuple[dict[str, float], str, list[str]]:
         """Every label's score, the prediction (`Classifier.decide`) and notes on the input, of model `name`."""
@@ -324,10 +312,8 @@ class Endpoints:
         """
         name = self.pick(model)
         text, notes, length = model_input(question)
-        if name is None:
-            return {}, no_models_message(self.load_errors)
-        if not text.strip():
-            return {}, EMPTY_MESSAGE
+        if refusal := self.refusal(name, text):
+            return {}, refusal
         scores, prediction, more_notes = self.classify(name, text, length)
         return label_value(self.models[name], scores, prediction), format_notes(notes + more_notes)
 
@@ -348,9 +334,8 @@ class Endpoints:
             explanation = self.models[name].explain(text)
         except UserInputError as error:  # an ONNX export classifies but has no gradients to explain with
             return f"⚠️ {error}", []
-        display = explanation.display_scores()
-        markdown = explanation_markdown(name, self.models[name], explanation, display)
-        return markdown, highlight(text, explanation, display, length)
+        markdown = explanation_markdown(name, self.models[name], explanation)
+        return markdown, highlight(text, explanation, length)
 
     def compare(self, question: str, models: list[str] | None = None) -> tuple[pd.DataFrame, str]:
         """Run one question through several models.
@@ -361,12 +346,13 @@ class Endpoints:
         """
         chosen = [name for name in (self.models if models is None else models) if name in self.models]
         text, notes, length = model_input(question)
-        if not self.models:
-            return pd.DataFrame(columns=COMPARE_COLUMNS), no_models_message(self.load_errors)
-        if not chosen:
-            return pd.DataFrame(columns=COMPARE_COLUMNS), "✏️ Tick at least one model to compare."
-        if not text.strip():
-            return pd.DataFrame(columns=COMPARE_COLUMNS), EMPTY_MESSAGE
+        refusal = (
+            self.refusal(self.pick(None), text)
+            if chosen or not self.models
+            else "✏️ Tick at least one model to compare."
+        )
+        if refusal:
+            return pd.DataFrame(columns=COMPARE_COLUMNS), refusal
         rows = []
         for name in chosen:
             started = time.perf_counter()
@@ -406,20 +392,11 @@ class Endpoints:
         columns = [text_column.strip()] if (text_column or "").strip() else None
         started = time.perf_counter()
         try:
-            written = predict_file(
-                self.models[name],
-                file,
-                output,
-                columns,
-                batch_size=BATCH_SIZE,
-                max_rows=MAX_BATCH_ROWS,
-                every_score=True,
-                how="the *Text column* box, or upload a .txt file with one question per line",
-            )
+            written = predict_file(self.models[name], file, output, columns, **BATCH_OPTIONS)
         except DataError as error:
             return empty, None, f"⚠️ {error}"
         seconds, (column,) = time.perf_counter() - started, written.text_columns
-        note = batch_summary(name, self.models[name], column, written, seconds)
+        note = batch_summary(name, column, written, seconds)
         preview = pd.read_csv(output, dtype=str, keep_default_na=False, nrows=20)
         preview = preview[[column, *(name for name in empty.columns[1:] if name in preview)]]
         return preview.rename(columns={column: "text"}), str(output), note
@@ -467,9 +444,9 @@ def classify_tab(endpoints: Endpoints) -> None:
                 clear_button = gr.Button("Clear", variant="secondary")
                 classify_button = gr.Button("Classify", variant="primary", elem_id="classify")
             examples = gr.Examples(
-                examples=[[text] for text in EXAMPLES],
-                inputs=[question],
-                label="Example questions (two of every class; click one)",
+                [[text] for text in EXAMPLES],
+                [question],
+                label="Example questions (two of every class)",
                 examples_per_page=12,
             )
         with gr.Column(scale=4):
@@ -571,11 +548,8 @@ def launch() -> None:
     models, load_errors = load_models(sources)
     if not models:
         logger.warning("No model loaded. %s", HOW_TO_GET_A_MODEL)
-    build_demo(models, load_errors, origin).launch(
-        server_port=int(os.environ.get("GRADIO_SERVER_PORT", DEFAULT_PORT)),
-        theme=gr.themes.Soft(),
-        max_file_size=MAX_UPLOAD,
-    )
+    port = int(os.environ.get("GRADIO_SERVER_PORT", DEFAULT_PORT))
+    build_demo(models, load_errors, origin).launch(server_port=port, theme=gr.themes.Soft(), max_file_size=MAX_UPLOAD)
 
 
 if __name__ == "__main__":

@@ -304,7 +304,7 @@ def test_batch_csv_gives_a_downloadable_csv(client, tmp_path, trec_labels):
     upload = tmp_path / "questions.csv"
     upload.write_text('id,Question\n1,Who wrote Hamlet?\n2,""\n3,"How many legs, roughly, does a spider have?"\n')
     preview, download, note = client.predict(gradio_client.handle_file(str(upload)), "", api_name="/batch")
-    assert "Classified 2 questions" in note and "1 empty row" in note
+    assert "Classified 2 questions" in note and "1 of the 3 rows have no text" in note
     assert [row[0] for row in preview["data"]][0] == "Who wrote Hamlet?"
     with open(download, newline="") as handle:
         rows = list(csv.DictReader(handle))
