@@ -57,7 +57,9 @@ class Written:
             notes.append(f"{self.empty:,} of the {self.rows:,} rows have no text: their prediction is empty.")
         if self.unreadable:
             lines = ", ".join(map(str, self.unreadable[:10])) + (", …" if len(self.unreadable) > 10 else "")
-            notes.append(f"{len(self.unreadable):,} of them are not a JSON object (line {lines}): fix those lines.")
+            notes.append(
+                f"Lines that are not a JSON object, so rows without text: {lines}; fix them and predict again."
+            )
         if self.truncated:
             notes.append(
                 f"{self.truncated:,} texts are longer than the model reads ({self.max_length} tokens) and were "
@@ -93,7 +95,9 @@ def text_columns_of(names: list[str], wanted: list[str] | None, file_name: str, 
         return [found]
     missing = [name for name in wanted if name.strip().lower() not in lowered]
     if missing:
-        raise DataError(f"{file_name} has no column {missing[0]!r}; its columns are {names}. Name it with {how}.")
+        raise DataError(
+            f"{file_name} has no column {missing[0]!r}; its columns are {names}. Name the text column(s) with {how}."
+        )
     return [name if name in names else lowered[name.strip().lower()] for name in wanted]
 
 
@@ -111,7 +115,13 @@ def csv_options(path: Path) -> dict:
         delimiter = csv.Sniffer().sniff(text, delimiters=",;\t|").delimiter
     except csv.Error:  # e.g. a single column
         delimiter = "\t" if path.suffix.lower() == ".tsv" else ","
-    header = next(csv.reader(io.StringIO(text), delimiter=delimiter))
+    lines = csv.reader(io.StringIO(text), delimiter=delimiter)
+    header, first = next(lines), next(lines, [])
+    if len(first) > len(header):  # pandas would take the first cells for an index and shift every other one
+        raise DataError(
+            f"Line 2 of {path.name} has {len(first)} fields and its header {len(header)}: name every column, or quote "
+            f"the cells that hold a {delimiter!r}."
+        )
     if repeated := next((name for name in header if header.count(name) > 1), None):
         raise DataError(f"{path.name} has two columns named {repeated!r}: give every column its own name.")
     features = datasets.Features({name: datasets.Value("string") for name in header})

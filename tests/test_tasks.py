@@ -265,6 +265,7 @@ BAD_FILES = {
     "binary.csv": b"\x00\x01\x02",
     "empty.csv": b"",
     "quotes.csv": b'text\n"Who?\n' + b"x\n" * 5,
+    "ragged.csv": b"text,id\nWho?,1,extra\n",
 }
 
 
@@ -280,6 +281,7 @@ BAD_FILES = {
         ("binary.csv", [], "binary.csv does not look like a text file \\(it holds NUL bytes\\)"),
         ("empty.csv", [], "empty.csv is empty"),
         ("quotes.csv", [], "Could not read quotes.csv: .*Fix that row, or save the file again"),
+        ("ragged.csv", [], "Line 2 of ragged.csv has 3 fields and its header 2: name every column, or quote"),
     ],
 )
 def test_the_predict_command_refuses_bad_input_before_writing(predicted_run, tmp_path, file_name, options, message):
@@ -348,7 +350,8 @@ def test_a_malformed_jsonl_line_is_an_empty_row_in_place_and_counted(predicted_r
     ]  # every line that holds something, in order (line 3 is blank)
     assert results[0]["prediction"] and [row["prediction"] for row in results[1:]] == ["", "", ""]
     assert (
-        "3 of the 4 rows have no text" in caplog.text and "2 of them are not a JSON object (line 2, 4)" in caplog.text
+        "3 of the 4 rows have no text" in caplog.text
+        and "Lines that are not a JSON object, so rows without text: 2, 4;" in caplog.text
     )
 
 
