@@ -23,7 +23,7 @@ from tqdm.auto import tqdm
 
 from .data import FILE_BUILDERS
 from .errors import ConfigError, DataError, UserInputError
-from .inference import MULTI_LABEL, Classifier, clean_text, load_classifier
+from .inference import MULTI_LABEL, REGRESSION, Classifier, clean_text, load_classifier
 
 logger = logging.getLogger(__name__)
 
@@ -190,12 +190,12 @@ def first_chunk(chunks, path: Path, columns: list[str] | None, how: str, predict
 
 
 def score_columns(classifier: Classifier, every_score: bool) -> list[str]:
-    """`score`: the probability of the prediction (the value of a regression); `score_<label>`: every label's score,
-    for several labels per text always (the prediction is all those above the threshold)."""
+    """`score`: the probability of the prediction (the value of a regression, alone); `score_<label>`: every label's
+    score, for several labels per text always (the prediction is all those above the threshold)."""
     every = [f"score_{label}" for label in classifier.labels]
     if classifier.config.problem_type == MULTI_LABEL:
         return every
-    return ["score", *every] if every_score else ["score"]
+    return ["score", *every] if every_score and classifier.config.problem_type != REGRESSION else ["score"]
 
 
 def predicted_rows(classifier: Classifier, texts: list, threshold: float | None, batch_size: int, columns: list[str]):
