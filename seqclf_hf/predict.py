@@ -32,6 +32,7 @@ RESULTS_FILE = "predict_results.csv"
 # Without --text_column_names, the first of these the file has (in any case) is the text.
 TEXT_COLUMN_NAMES = ("text", "question", "questions", "sentence", "query", "input", "content")
 HEAD_BYTES = 20_000  # what the delimiter of a CSV is guessed from
+ENCODING = {"encoding": "utf-8-sig", "encoding_errors": "replace"}  # a byte-order mark or a non-UTF-8 byte is no error
 
 
 @dataclass
@@ -101,14 +102,27 @@ def text_columns_of(names: list[str], wanted: list[str] | None, file_name: str, 
     return [name if name in names else lowered[name.strip().lower()] for name in wanted]
 
 
-def csv_options(path: Path) -> dict:
-    """How `datasets` reads a CSV as written: its delimiter guessed (`,;\\t|`), every cell a string ("007" stays so,
-    "NA" is a text, an empty cell ""), a byte-order mark and bytes that are not UTF-8 no error."""
+def text_head(path: Path) -> str:
+    """The start of a text file, decoded; a binary file is an error."""
     with path.open("rb") as handle:
         head = handle.read(HEAD_BYTES)
     if b"\x00" in head:
-        raise DataError(f"{path.name} does not look like a text file (it holds NUL bytes): give a UTF-8 CSV.")
-    text = head.decode("utf-8-sig", errors="replace")
+        raise DataError(f"{path.name} does not look like a text file (it holds NUL bytes): give a UTF-8 text file.")
+    return head.decode(ENCODING["encoding"], errors=ENCODING["encoding_errors"])
+
+
+def reader_options(path: Path, builder: str) -> dict:
+    """How `datasets` reads a .txt file (checked to be text) or a CSV (`csv_options`)."""
+    if builder == "text":
+        text_head(path)  # a binary file is no list of texts
+        return ENCODING
+    return csv_options(path) if builder == "csv" else {}
+
+
+def csv_options(path: Path) -> dict:
+    """How `datasets` reads a CSV as written: its delimiter guessed (`,;\\t|`), every cell a string ("007" stays so,
+    "NA" is a text, an empty cell "")."""
+    text = text_head(path)
     if not text.strip():
         raise DataError(f"{path.name} is empty: give a CSV with a header line and one row per text.")
     try:
@@ -125,14 +139,13 @@ def csv_options(path: Path) -> dict:
     if repeated := next((name for name in header if header.count(name) > 1), None):
         raise DataError(f"{path.name} has two columns named {repeated!r}: give every column its own name.")
     features = datasets.Features({name: datasets.Value("string") for name in header})
-    encoding = {"encoding": "utf-8-sig", "encoding_errors": "replace"}
-    return {"sep": delimiter, "features": features, "keep_default_na": False, **encoding}
+    return {"sep": delimiter, "features": features, "keep_default_na": False, **ENCODING}
 
 
 def jsonl_rows(path: Path, unreadable: list[int]):
     """The rows of a JSON Lines file, read here rather than by `datasets`, which cannot say which line it failed on: a
     line that is not a JSON object is an empty row (its number added to `unreadable`), so no row is lost."""
-    with path.open(encoding="utf-8-sig", errors="replace") as handle:
+    with path.open(encoding=ENCODING["encoding"], errors=ENCODING["encoding_errors"]) as handle:
         for number, line in enumerate(handle, 1):
             if not line.strip():
                 continue  # a blank line is no row in JSON Lines
@@ -156,9 +169,7 @@ def read_chunks(path: Path, chunk_size: int, unreadable: list[int]):
     if path.suffix.lower() == ".jsonl":
         rows = jsonl_rows(path, unreadable)
     else:
-        options = csv_options(path) if builder == "csv" else {}
-        if builder == "text":
-            options = {"encoding": "utf-8-sig", "encoding_errors": "replace"}
+        options = reader_options(path, builder)
         rows = iter(datasets.load_dataset(builder, data_files=str(path), split="train", streaming=True, **options))
     try:
         while chunk := list(itertools.islice(rows, chunk_size)):
