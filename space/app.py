@@ -219,12 +219,10 @@ def highlight(text: str, explanation: Explanation, length: int) -> list[tuple[st
     characters as given), a note instead of the rest."""
     position = explanation.words[-1][1] if explanation.words else 0
     rest = text[position:] if position >= 0 else ""  # no offsets: the tokens alone
+    segments = explanation.segments(text)
     if (explanation.truncated and rest.strip()) or length > len(text):
-        return [
-            *explanation.segments(text),
-            (f" … [{length - position:,} more characters not read by the model]", None),
-        ]
-    return [*explanation.segments(text), *([(rest, None)] if rest else [])]
+        return [*segments, (f" … [{length - position:,} more characters not read by the model]", None)]
+    return segments + ([(rest, None)] if rest else [])
 
 
 def verdict(name: str, classifier: Classifier, explanation: Explanation) -> list[str]:

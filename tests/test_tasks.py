@@ -311,6 +311,13 @@ def above(classifier, text: str, threshold: float) -> str:
     return "|".join(label for label, score in zip(classifier.labels, scores, strict=True) if score > threshold)
 
 
+def test_decide_predicts_the_labels_above_the_saved_threshold_or_a_given_one(multi_label_run):
+    classifier = load_classifier(multi_label_run)  # ABBR DESC ENTY HUM LOC NUM short, threshold 0.3
+    scores = torch.tensor([[0.1, 0.35, 0.2, 0.9, 0.31, 0.0, 0.5], [0.0] * 7])
+    assert classifier.decide(scores) == ["DESC|HUM|LOC|short", ""]
+    assert classifier.decide(scores, threshold=0.4) == ["HUM|short", ""]
+
+
 @pytest.mark.parametrize("options", [[], ["--threshold", "0.9"]])
 def test_predict_decides_multi_label_by_the_saved_threshold_and_writes_every_score(multi_label_run, tmp_path, options):
     assert json.loads((multi_label_run / "config.json").read_text())["multi_label_threshold"] == 0.3
