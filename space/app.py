@@ -52,6 +52,7 @@ BATCH_OPTIONS = {
     "every_score": True,
     "how": "the *Text column* box, or upload a .txt file with one question per line",
 }
+TOP_SCORES = 6  # label scores the Classify tab (and /predict) shows; the comparison shows 3 per model
 COMPARE_COLUMNS = ["model", "architecture", "prediction", "meaning", "confidence", "latency_ms"]
 
 # What each class asks for; "the question asks for …" in the UI.
@@ -313,7 +314,7 @@ class Endpoints:
         if refusal := self.refusal(name, text):
             return {}, refusal
         scores, prediction, more_notes = self.classify(name, text, length)
-        return label_value(self.models[name], scores, prediction), format_notes(notes + more_notes)
+        return label_value(self.models[name], scores, prediction, TOP_SCORES), format_notes(notes + more_notes)
 
     def explain(self, question: str, model: str | None = None) -> tuple[str, list[tuple[str, float | None]]]:
         """Explain a prediction: the prediction in words, and which words drove it.
