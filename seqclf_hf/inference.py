@@ -9,6 +9,7 @@ figures and `seqclf_hf.push` all load through here.
 
 import importlib
 import json
+import math
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +29,11 @@ from .safety import INCOMPLETE_SUFFIX, REPLACED_SUFFIX
 LABELS_FILE = "labels.json"
 FALLBACK_MAX_TOKENS = 512  # for tokenizers that do not say how long a text their model reads
 ONNX_FILE = "model.onnx"  # the graph of an export folder (seqclf_hf.export), beside its config and tokenizer
+MULTI_LABEL, REGRESSION = "multi_label_classification", "regression"
+THRESHOLD_KEY = "multi_label_threshold"  # config.json (labels.json of an adapter): the threshold training decided by
+DEFAULT_THRESHOLD = 0.5  # models saved before training stored its threshold
+# C0 / C1 control characters (but tab and newline) become spaces: they render as nothing, or as garbage.
+CONTROL_CHARACTERS = {code: " " for code in (*range(0x00, 0x20), *range(0x7F, 0xA0)) if chr(code) not in "\t\n"}
 
 
 def is_adapter(source: str | Path) -> bool:
@@ -103,8 +109,12 @@ def load_model(source: str | Path):
     base = adapter_base(source)
     if Path(base).is_dir() and Path(base).is_relative_to(Path(source)):  # saved with the adapter
         base_model = from_pretrained(AutoModelForSequenceClassification, base, **label_maps)
-        return PeftModel.from_pretrained(base_model, source).eval()
-    return AutoPeftModelForSequenceClassification.from_pretrained(source, **label_maps).eval()
+        model = PeftModel.from_pretrained(base_model, source)
+    else:
+        model = AutoPeftModelForSequenceClassification.from_pretrained(source, **label_maps)
+    if THRESHOLD_KEY in saved:  # set after loading: a model class takes no keyword it does not know
+        setattr(model.config, THRESHOLD_KEY, saved[THRESHOLD_KEY])
+    return model.eval()
 
 
 def load_tokenizer(source: str | Path):
@@ -118,6 +128,20 @@ def classification_pipeline(source: str | Path, **kwargs):
     return pipeline("text-classification", model=load_model(source), tokenizer=load_tokenizer(source), **kwargs)
 
 
+def clean_text(text: str) -> tuple[str, list[str]]:
+    """`text` as a tokenizer can read it (lone surrogates replaced by U+FFFD, control characters by spaces), and notes
+    saying what was replaced."""
+    notes = []
+    # Lone surrogates (possible in JSON) cannot be encoded; valid pairs are joined, lone ones become U+FFFD.
+    decoded = text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    if decoded.count("\ufffd") > text.count("\ufffd"):
+        notes.append("Characters that are not valid Unicode (lone surrogates) were replaced by �.")
+    cleaned = decoded.translate(CONTROL_CHARACTERS)
+    if cleaned != decoded:
+        notes.append("Control characters were replaced by spaces.")
+    return cleaned, notes
+
+
 @dataclass
 class Encoded:
     """One text (or text pair), tokenized and cut to the model's maximum length."""
@@ -128,6 +152,15 @@ class Encoded:
     special: list[bool]
     truncated: bool
     token_type_ids: list[int] | None = None  # which text of a pair each token belongs to, for encoders that read it
+
+    @property
+    def read_characters(self) -> int | None:
+        """How many characters of the text the model reads: the end of its last real token (None: no offsets)."""
+        if self.offsets is None:
+            return None
+        return max(
+            (end for (_, end), special in zip(self.offsets, self.special, strict=True) if not special), default=0
+        )
 
 
 @dataclass
@@ -144,6 +177,32 @@ class Explanation:
     method: str
     words: list[tuple[int, int, str, float]]
     truncated: bool
+    prediction: str = ""  # what the model predicts (`Classifier.decide`): `label`, several labels, or a value
+
+    def display_scores(self) -> list[float]:
+        """The word scores for display: attention weights min-max scaled to [0, 1], gradient x input divided by its
+        largest magnitude (so in [-1, 1], the sign kept)."""
+        values = [score if math.isfinite(score) else 0.0 for *_, score in self.words]
+        if not values:
+            return []
+        if self.method == "attention":
+            low, high = min(values), max(values)
+            return [round((value - low) / (high - low), 3) if high > low else 0.0 for value in values]
+        largest = max(abs(value) for value in values)
+        return [round(value / largest, 3) if largest > 0 else 0.0 for value in values]
+
+    def segments(self, text: str) -> list[tuple[str, float | None]]:
+        """`text` up to the last word read, as (piece, score) pairs (e.g. for gr.HighlightedText): the words with their
+        `display_scores`, the text between them with None. Without offsets: the tokens, each followed by a space."""
+        display = self.display_scores()
+        if self.words and self.words[0][0] < 0:
+            return [(f"{word} ", score) for (*_, word, _), score in zip(self.words, display, strict=True)]
+        segments, position = [], 0
+        for (start, end, word, _), score in zip(self.words, display, strict=True):
+            segments += [(text[position:start], None)] if start > position else []
+            segments.append((word, score))
+            position = end
+        return segments
 
 
 class Classifier:
@@ -160,6 +219,11 @@ class Classifier:
     @property
     def config(self):
         return self.model.config
+
+    @property
+    def threshold(self) -> float:
+        """Multi-label: a label is predicted when its score is above this (training's, saved with the model)."""
+        return getattr(self.config, THRESHOLD_KEY, DEFAULT_THRESHOLD)
 
     @property
     def description(self) -> str:
@@ -228,9 +292,13 @@ class Classifier:
     def probabilities(self, texts: list[str], batch_size: int = 32) -> torch.Tensor:
         """(texts, labels) scores, `batch_size` texts per forward pass: softmax probabilities (one label per text),
         sigmoid scores (several), the predicted value (a regression: one column)."""
+        return self.encoded_scores(self.encode(texts), batch_size)
+
+    def encoded_scores(self, encoded: list[Encoded], batch_size: int = 32) -> torch.Tensor:
+        """`probabilities` of texts `encode` tokenized, for callers that also read what it says of them."""
         rows = [
-            self.forward_scores(self.tensors(self.encode(texts[start : start + batch_size])))
-            for start in range(0, len(texts), batch_size)
+            self.forward_scores(self.tensors(encoded[start : start + batch_size]))
+            for start in range(0, len(encoded), batch_size)
         ]
         return torch.cat(rows) if rows else torch.empty(0, len(self.labels))
 
@@ -241,11 +309,23 @@ class Classifier:
 
     def scores(self, logits: torch.Tensor) -> torch.Tensor:
         """What `pipeline` reports for the config's problem type."""
-        if self.config.problem_type == "regression":
+        if self.config.problem_type == REGRESSION:
             return logits
-        if self.config.problem_type == "multi_label_classification":
+        if self.config.problem_type == MULTI_LABEL:
             return logits.sigmoid()
         return logits.softmax(dim=-1)
+
+    def decide(self, scores: torch.Tensor, threshold: float | None = None) -> list[str]:
+        """The prediction of each row of `scores` (from `probabilities`), as text: the best label (one label per text);
+        the labels scored above `threshold` (None: the model's own) joined by "|", "" when none is (several); the
+        value (a regression)."""
+        if self.config.problem_type == REGRESSION:
+            return [f"{value:.6g}" for value in scores[:, 0].tolist()]
+        if self.config.problem_type == MULTI_LABEL:
+            threshold = self.threshold if threshold is None else threshold
+            rows = [zip(self.labels, row, strict=True) for row in scores.tolist()]
+            return ["|".join(label for label, score in row if score > threshold) for row in rows]
+        return [self.labels[index] for index in scores.argmax(-1).tolist()]
 
     def predict(self, texts: str | tuple | list, top_k: int | None = 1, batch_size: int = 32):
         """[{"label", "score"}, ...] per text (or (text, text_pair) tuple), best first: `top_k` of them (None: every
@@ -273,6 +353,7 @@ class Classifier:
             method=method,
             words=self.word_scores(text, item, scores),
             truncated=item.truncated,
+            prediction=self.decide(probabilities[None])[0],
         )
 
     def attention_weights(self, inputs: dict) -> tuple[torch.Tensor | None, str]:

@@ -5,9 +5,9 @@ the adapter and the whole `classifier` head are trained, and `save_pretrained` w
 everything but `classifier` and stays an ordinary model, saved whole.
 
 An adapter output_dir holds, besides the adapter and the tokenizer:
-- `labels.json`: the label names in id order and the problem type, which the base model's own config does not have:
-  without them it loads with a head of the wrong size, or scores it as the wrong task. `seqclf_hf.inference.load_model`
-  passes them to peft.
+- `labels.json`: the label names in id order, the problem type (and a multi-label run's threshold), which the base
+  model's own config does not have: without them it loads with a head of the wrong size, or scores it as the wrong
+  task. `seqclf_hf.inference.load_model` passes them to peft.
 - `base/` (families trained from scratch): the frozen random weights the adapter was trained on, saved nowhere else;
   adapter_config.json's base_model_name_or_path is `base`, a path relative to the adapter folder.
 - `merged/` (`--merge_lora true`): the LoRA update merged into the weights, a plain transformers model.
@@ -30,7 +30,7 @@ from transformers.pytorch_utils import Conv1D
 
 from .arguments import PeftArguments
 from .errors import ModelSetupError
-from .inference import ADAPTER_CONFIG, LABELS_FILE
+from .inference import ADAPTER_CONFIG, LABELS_FILE, THRESHOLD_KEY
 from .models import PRETRAINED_FAMILY
 from .validation import check_peft
 
@@ -114,6 +114,8 @@ def save_peft_outputs(model, tokenizer, output_dir: str, merge_lora: bool) -> No
     config = model.get_base_model().config
     labels = [config.id2label[i] for i in range(len(config.id2label))]
     saved = {"labels": labels, "problem_type": config.problem_type}
+    if hasattr(config, THRESHOLD_KEY):
+        saved[THRESHOLD_KEY] = getattr(config, THRESHOLD_KEY)
     (output_dir / LABELS_FILE).write_text(json.dumps(saved, indent=2) + "\n")
     if not model.peft_config[model.active_adapter].base_model_name_or_path:  # from scratch: the base is only in memory
         base_dir = output_dir / BASE_DIR

@@ -13,7 +13,7 @@ from .arguments import DataArguments, ModelArguments, PeftArguments, RunArgument
 from .build import build_model, build_tokenizer
 from .data import LengthBucketSampler, class_weights, load_data, predict_source, task_of, text_columns, tokenize
 from .hub import METRICS_FILE, RUN_ARGS_FILE, push_output_dir, write_model_card
-from .inference import load_classifier
+from .inference import MULTI_LABEL, THRESHOLD_KEY, load_classifier
 from .metrics import SCALAR_METRICS, report, trainer_metrics
 from .peft_setup import apply_peft, save_peft_outputs
 from .plots import plot_confusion_matrix, plot_regression, plot_training_curve
@@ -218,6 +218,8 @@ def train(
     task = describe_task(raw["train"], data_args, run_args)
     training_args = best_metric_settings(training_args, task.problem_type)
     model = build_model(model_args, tokenizer, task.labels, task.problem_type)
+    if task.problem_type == MULTI_LABEL:  # in config.json: predict, the Space and plain transformers users read it
+        setattr(model.config, THRESHOLD_KEY, task.threshold)
     model = apply_peft(model, peft_args, model_args.model_family)
     trainable, total = count_parameters(model)
     logger.info(
@@ -357,8 +359,8 @@ def write_predictions(work_dir: str, arguments: dict) -> None:
         batch_size = arguments["training"]["per_device_eval_batch_size"]
         output = Path(work_dir) / RESULTS_FILE
         delimiter, max_rows = data_args.text_column_delimiter, data_args.max_predict_samples
-        rows, _ = predict_file(classifier, source, output, columns, delimiter, threshold, batch_size, max_rows)
-        logger.info("Predicted the %d rows of %s: %s", rows, source, RESULTS_FILE)
+        written = predict_file(classifier, source, output, columns, delimiter, threshold, batch_size, max_rows)
+        logger.info("Predicted the %d rows of %s: %s", written.rows, source, RESULTS_FILE)
 
 
 def print_summary(output_dir: str, metrics: dict, texts: list, labels: list[str], threshold: float = 0.5) -> None:

@@ -3,9 +3,10 @@
 `build_demo(models)` builds the app over classifiers that `seqclf_hf.inference.load_classifier` loaded; it serves
 four endpoints:
 
-- `/predict`  question (+ model) -> label probabilities, and a note when the text was empty, cut or unfamiliar
-- `/explain`  question (+ model) -> the predicted class in words, and how much each word drove the decision
-- `/compare`  question (+ models) -> one row per model: prediction, confidence, latency, every probability
+- `/predict`  question (+ model) -> the prediction with every label's score, and a note when the text was empty, cut
+  or unfamiliar; a multi-label model predicts every label above its threshold, a regression a number
+- `/explain`  question (+ model) -> the prediction in words, and how much each word drove the decision
+- `/compare`  question (+ models) -> one row per model: prediction, confidence, latency, every score
 - `/batch`    a CSV / TXT file of questions (+ text column, model) -> preview, downloadable CSV, a note
 
 `python space/app.py` loads the models named in `SEQCLF_MODELS` (comma-separated Hub ids or local output directories;
@@ -13,10 +14,7 @@ by default the runs in outputs/, or on a Space the README's `models:`) and serve
 default 7860). Importing this module loads nothing.
 """
 
-import csv
-import io
 import logging
-import math
 import os
 import tempfile
 import time
@@ -26,8 +24,17 @@ import gradio as gr
 import pandas as pd
 from huggingface_hub.repocard import metadata_load
 
-from seqclf_hf.errors import UserInputError
-from seqclf_hf.inference import Classifier, Encoded, Explanation, finished_runs, load_classifier
+from seqclf_hf.errors import DataError, UserInputError
+from seqclf_hf.inference import (
+    MULTI_LABEL,
+    REGRESSION,
+    Classifier,
+    Explanation,
+    clean_text,
+    finished_runs,
+    load_classifier,
+)
+from seqclf_hf.predict import Written, predict_file
 
 logger = logging.getLogger("seqclf_space")
 
@@ -38,8 +45,14 @@ MAX_DEFAULT_MODELS = 6  # output directories picked up from outputs/ when SEQCLF
 MAX_INPUT_CHARS = 20_000  # longer texts are cut before tokenizing; the model reads far less anyway
 MAX_BATCH_ROWS = 5_000
 MAX_UPLOAD = "10mb"  # batch files; 5,000 questions take well under 1 MB
-BATCH_SIZE = 64
-TEXT_COLUMN_NAMES = ("text", "question", "questions", "sentence", "query", "input", "content")
+# How predict_file reads an upload: every label's score in the download, and the fix its errors name.
+BATCH_OPTIONS = {
+    "batch_size": 64,
+    "max_rows": MAX_BATCH_ROWS,
+    "every_score": True,
+    "how": "the *Text column* box, or upload a .txt file with one question per line",
+}
+TOP_SCORES = 6  # label scores the Classify tab (and /predict) shows; the comparison shows 3 per model
 COMPARE_COLUMNS = ["model", "architecture", "prediction", "meaning", "confidence", "latency_ms"]
 
 # What each class asks for; "the question asks for …" in the UI.
@@ -74,16 +87,9 @@ HOW_TO_GET_A_MODEL = (
     "`SEQCLF_MODELS=outputs/demo-lstm,user/some-model python space/app.py` (local folders or Hub ids)."
 )
 EMPTY_MESSAGE = "✏️ Type a question (or click an example) to classify it."
-NO_TEXT_COLUMN_MESSAGE = (
-    "⚠️ No text column found: the CSV's columns are {columns}. Name the column `text` or `question`, type its name "
-    "under *Text column*, or upload a .txt file with one question per line."
-)
 UPLOAD_MESSAGE = (
     "📄 Upload a .csv file with a `text` (or `question`) column, or a .txt file with one question per line."
 )
-
-# C0 / C1 control characters (but tab and newline) become spaces: they render as nothing, or as garbage.
-CONTROL_CHARACTERS = {code: " " for code in (*range(0x00, 0x20), *range(0x7F, 0xA0)) if chr(code) not in "\t\n"}
 
 
 # Which models, loaded how --------------------------------------------------------------------------------------------
@@ -134,20 +140,11 @@ def load_models(sources: list[str]) -> tuple[dict[str, Classifier], list[tuple[s
 # Text in, text out ---------------------------------------------------------------------------------------------------
 
 
-def clean_text(text) -> tuple[str, list[str], int]:
-    """The text as the models get it (at most MAX_INPUT_CHARS, control characters and lone surrogates replaced),
-    notes for the user, and the length of the text as given."""
-    text = "" if text is None else str(text)
-    notes, length = [], len(text)
-    text = text[:MAX_INPUT_CHARS]
-    # Lone surrogates (possible in JSON) cannot be encoded; valid pairs are joined, lone ones become U+FFFD.
-    decoded = text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
-    if decoded.count("\ufffd") > text.count("\ufffd"):
-        notes.append("Characters that are not valid Unicode (lone surrogates) were replaced by �.")
-    cleaned = decoded.translate(CONTROL_CHARACTERS)
-    if cleaned != decoded:
-        notes.append("Control characters were replaced by spaces.")
-    return cleaned, notes, length
+def model_input(question) -> tuple[str, list[str], int]:
+    """The question as the models get it (at most MAX_INPUT_CHARS, cleaned by `clean_text`), notes for the user, and
+    its length as given."""
+    text = "" if question is None else str(question)
+    return *clean_text(text[:MAX_INPUT_CHARS]), len(text)
 
 
 def input_notes(name: str, classifier: Classifier, text: str, length: int) -> list[str]:
@@ -155,7 +152,7 @@ def input_notes(name: str, classifier: Classifier, text: str, length: int) -> li
     item = classifier.encode([text])[0]
     notes = []
     if item.truncated or length > len(text):
-        read = text[: read_characters(item)] if item.truncated and item.offsets else text
+        read = text[: item.read_characters] if item.truncated and item.offsets else text
         limit = f"{classifier.max_length} tokens" if item.truncated else f"{len(text):,} characters"
         notes.append(
             f"The text was truncated: it is {length:,} characters long and {name} reads at most {limit}, so only the "
@@ -170,11 +167,6 @@ def input_notes(name: str, classifier: Classifier, text: str, length: int) -> li
             "this prediction is little more than a guess."
         )
     return notes
-
-
-def read_characters(item: Encoded) -> int:
-    """How many characters of the text the model read: the end of its last real token."""
-    return max((end for (_, end), special in zip(item.offsets, item.special, strict=True) if not special), default=0)
 
 
 def shorten(text: str, limit: int) -> str:
@@ -196,6 +188,25 @@ def meaning(label: str) -> str:
     return f"class {label} of this model"
 
 
+def in_words(classifier: Classifier, prediction: str) -> str:
+    """`Classifier.decide`'s prediction for the UI: the labels of a multi-label model comma-separated (or "none
+    above" its threshold), a label or a value as it is."""
+    if classifier.config.problem_type != MULTI_LABEL:
+        return prediction
+    return ", ".join(prediction.split("|")) or f"none above {classifier.threshold:g}"
+
+
+def label_value(classifier: Classifier, scores: dict[str, float], prediction: str, top: int | None = None) -> dict:
+    """What gr.Label shows for one prediction, as its own data: the events showing it skip postprocessing, which
+    would headline the best label where a multi-label model predicts all those above its threshold. A regression
+    shows its value alone; the others the prediction and the `top` scores (None: all), best first."""
+    if classifier.config.problem_type == REGRESSION:
+        return {"label": prediction}
+    ranked = sorted(scores.items(), key=lambda item: -item[1])[:top]
+    confidences = [{"label": label, "confidence": score} for label, score in ranked]
+    return {"label": in_words(classifier, prediction), "confidences": confidences}
+
+
 def no_models_message(load_errors) -> str:
     errors = "".join(f"\n- `{source}`: {message}" for source, message in load_errors)
     return f"⚠️ No model is loaded. {HOW_TO_GET_A_MODEL}" + (f"\n\nCould not load:{errors}" if errors else "")
@@ -204,48 +215,40 @@ def no_models_message(load_errors) -> str:
 # Explanations on screen ----------------------------------------------------------------------------------------------
 
 
-def scaled(explanation: Explanation) -> list[float]:
-    """Scores for display: attention weights min-max scaled to [0, 1], gradient x input divided by its largest
-    magnitude (so in [-1, 1], the sign kept)."""
-    values = [score if math.isfinite(score) else 0.0 for *_, score in explanation.words]
-    if not values:
-        return []
-    if explanation.method == "attention":
-        low, high = min(values), max(values)
-        return [round((value - low) / (high - low), 3) if high > low else 0.0 for value in values]
-    largest = max(abs(value) for value in values)
-    return [round(value / largest, 3) if largest > 0 else 0.0 for value in values]
-
-
-def highlight(
-    text: str, explanation: Explanation, display: list[float], length: int
-) -> list[tuple[str, float | None]]:
-    """The text as (piece, score) pairs for gr.HighlightedText: words get their display score, the text between
-    them None. A text the model read only the start of (`length` characters as given) ends with a note."""
-    words = explanation.words
-    if words and words[0][0] < 0:  # no offsets: the tokens, space separated
-        return [(f"{word} ", score) for (*_, word, _), score in zip(words, display, strict=True)]
-    segments, position = [], 0
-    for (start, end, word, _), score in zip(words, display, strict=True):
-        if start > position:
-            segments.append((text[position:start], None))
-        segments.append((word, score))
-        position = end
-    rest = text[position:]
+def highlight(text: str, explanation: Explanation, length: int) -> list[tuple[str, float | None]]:
+    """`Explanation.segments` and the rest of the text; for a text the model read only the start of (`length`
+    characters as given), a note instead of the rest."""
+    position = explanation.words[-1][1] if explanation.words else 0
+    rest = text[position:] if position >= 0 else ""  # no offsets: the tokens alone
+    segments = explanation.segments(text)
     if (explanation.truncated and rest.strip()) or length > len(text):
-        segments.append((f" … [{length - position:,} more characters not read by the model]", None))
-    elif rest:
-        segments.append((rest, None))
-    return segments
+        return [*segments, (f" … [{length - position:,} more characters not read by the model]", None)]
+    return segments + ([(rest, None)] if rest else [])
 
 
-def explanation_markdown(name: str, explanation: Explanation, display: list[float]) -> str:
-    """The predicted class in words, how sure the model is and the runner-up, and what the highlighting shows."""
+def verdict(name: str, classifier: Classifier, explanation: Explanation) -> list[str]:
+    """The prediction in words and how sure the model is: the class and the runner-up (one label per text), every
+    label above the threshold (several), the value (a regression)."""
     label, probabilities = explanation.label, explanation.probabilities
+    if classifier.config.problem_type == REGRESSION:
+        return [f"### {explanation.prediction} — the value {name} predicts"]
+    if classifier.config.problem_type == MULTI_LABEL:
+        chosen = [label for label in explanation.prediction.split("|") if label]
+        scored = ", ".join(f"**{label}** ({probabilities[label]:.0%}, {title(label)})" for label in chosen)
+        threshold = f"{name} predicts every label it scores above {classifier.threshold:.0%}"
+        return [f"### {in_words(classifier, explanation.prediction)}", f"{threshold}: {scored or 'none here'}."]
     lines = [f"### {label} — {meaning(label)}", f"{name} is {probabilities[label]:.0%} sure."]
     runner_up = max((other for other in probabilities if other != label), key=probabilities.get, default=None)
     if runner_up is not None:
         lines[-1] += f" Runner-up: **{runner_up}** ({probabilities[runner_up]:.0%}, {title(runner_up)})."
+    return lines
+
+
+def explanation_markdown(name: str, classifier: Classifier, explanation: Explanation) -> str:
+    """The prediction in words (`verdict`), the words that drove it most, and what the highlighting shows."""
+    lines, display = verdict(name, classifier, explanation), explanation.display_scores()
+    # A regression's gradient is the value's: words push it up or down. Otherwise the best-scored label's.
+    label = "a higher value" if classifier.config.problem_type == REGRESSION else explanation.label
     by_score = sorted(zip(display, explanation.words, strict=True), key=lambda pair: -pair[0])
     top = list(dict.fromkeys(word.lower() for score, (*_, word, _) in by_score if score > 0))[:3]
     top = ", ".join(f"**{word}**" for word in top)
@@ -265,78 +268,11 @@ def explanation_markdown(name: str, explanation: Explanation, display: list[floa
 # Batch files ---------------------------------------------------------------------------------------------------------
 
 
-def read_questions(file: str | None, text_column: str | None) -> tuple[pd.DataFrame | None, str, str]:
-    """The uploaded rows, the name of their text column, and why there are none (Markdown; "" when there are)."""
-    if not file:
-        return None, "", UPLOAD_MESSAGE
-    path = Path(file)
-    try:
-        text = path.read_bytes().decode("utf-8-sig", errors="replace")
-    except OSError as error:
-        return None, "", f"⚠️ Could not read the file: {error}."
-    if "\x00" in text:
-        return None, "", "⚠️ This does not look like a text file (it contains NUL bytes). Upload a CSV or TXT file."
-    if not text.strip():
-        return None, "", "⚠️ The file is empty."
-    if path.suffix.lower() == ".txt":
-        return pd.DataFrame({"text": [line.strip() for line in text.splitlines() if line.strip()]}), "text", ""
-    if path.suffix.lower() not in (".csv", ".tsv"):
-        return None, "", f"⚠️ Upload a .csv or .txt file (got {path.suffix or 'a file without extension'})."
-    try:
-        delimiter = csv.Sniffer().sniff(text[:20_000], delimiters=",;\t|").delimiter
-    except csv.Error:  # e.g. a single column
-        delimiter = "\t" if path.suffix.lower() == ".tsv" else ","
-    try:  # every cell a string, empty cells "" (not NaN); repeated column names become name.1, name.2, …
-        table = pd.read_csv(io.StringIO(text), sep=delimiter, dtype=str, keep_default_na=False)
-    except (pd.errors.ParserError, csv.Error) as error:
-        return None, "", f"⚠️ Could not read the CSV: {str(error).strip()}."
-    table.columns = [str(name).strip() for name in table.columns]
-    column = text_column_of(table, text_column)
-    columns = ", ".join(map(repr, table.columns))
-    if column is None and (text_column or "").strip():
-        return None, "", f"⚠️ The CSV has no column {text_column.strip()!r}; its columns are {columns}."
-    if column is None:
-        return None, "", NO_TEXT_COLUMN_MESSAGE.format(columns=columns)
-    return table, column, ""
-
-
-def text_column_of(table: pd.DataFrame, wanted: str | None) -> str | None:
-    """The column named `wanted` (any case), or without a name the first with a usual name for a text column."""
-    lowered = {name.lower(): name for name in reversed(table.columns)}  # reversed: the first of equal names wins
-    names = [wanted.strip().lower()] if (wanted or "").strip() else TEXT_COLUMN_NAMES
-    return next((lowered[name] for name in names if name in lowered), None)
-
-
-def predictions(classifier: Classifier, texts: pd.Series) -> pd.DataFrame:
-    """predicted_label, confidence and prob_<label> for each text; for empty texts "" and no numbers."""
-    todo = texts[texts.str.strip() != ""]
-    probabilities = pd.DataFrame(
-        classifier.probabilities(list(todo), BATCH_SIZE).tolist(), index=todo.index, columns=classifier.labels
-    ).round(4)
-    return pd.DataFrame(
-        {
-            "predicted_label": probabilities.idxmax(axis=1).reindex(texts.index, fill_value=""),
-            "confidence": probabilities.max(axis=1).reindex(texts.index),
-        }
-    ).join(probabilities.add_prefix("prob_"))
-
-
-def batch_summary(name: str, classifier: Classifier, column: str, rows: int, texts: pd.Series, seconds: float) -> str:
-    """What was classified (`rows` in the file), and what was not: rows left out, left empty, or cut."""
-    classified = [text for text in texts if text.strip()]
-    truncated = sum(item.truncated for item in classifier.encode(classified)) if classified else 0
-    skipped = len(texts) - len(classified)
-    notes = [f"Only the first {MAX_BATCH_ROWS:,} of {rows:,} rows were classified."] if rows > MAX_BATCH_ROWS else []
-    if skipped:
-        notes.append(f"{skipped:,} empty row{'s were' if skipped > 1 else ' was'} left unclassified.")
-    if truncated:
-        notes.append(
-            f"{truncated:,} question{'s were' if truncated > 1 else ' was'} longer than {classifier.max_length} "
-            "tokens and truncated (the model read only the start)."
-        )
-    plural = "s" if len(classified) != 1 else ""
-    summary = f"Classified {len(classified):,} question{plural} from column `{column}` with {name} in {seconds:.2f} s."
-    return "\n\n".join([summary, format_notes(notes)]).strip()
+def batch_summary(name: str, column: str, written: Written, seconds: float) -> str:
+    """What was classified, and what was not (`Written.notes`)."""
+    classified, plural = written.rows - written.empty, "s" if written.rows - written.empty != 1 else ""
+    summary = f"Classified {classified:,} question{plural} from column `{column}` with {name} in {seconds:.2f} s."
+    return "\n\n".join([summary, format_notes(written.notes())]).strip()
 
 
 # Endpoints -----------------------------------------------------------------------------------------------------------
@@ -352,35 +288,43 @@ class Endpoints:
     def pick(self, name: str | None) -> str | None:
         return name if name in self.models else next(iter(self.models), None)
 
-    def classify(self, name: str, text: str, length: int) -> tuple[dict[str, float], list[str]]:
-        classifier = self.models[name]
-        probabilities = classifier.probabilities([text])[0].tolist()
-        return dict(zip(classifier.labels, probabilities, strict=True)), input_notes(name, classifier, text, length)
+    def refusal(self, name: str | None, text: str) -> str:
+        """Why there is nothing to classify (Markdown), or "" when there is."""
+        if name is None:
+            return no_models_message(self.load_errors)
+        return "" if text.strip() else EMPTY_MESSAGE
 
-    def predict(self, question: str, model: str | None = None) -> tuple[dict[str, float], str]:
+    def classify(self, name: str, text: str, length: int) -> tuple[dict[str, float], str, list[str]]:
+        """Every label's score, the prediction (`Classifier.decide`) and notes on the input, of model `name`."""
+        classifier = self.models[name]
+        scores = classifier.probabilities([text])
+        prediction = classifier.decide(scores)[0]
+        notes = input_notes(name, classifier, text, length)
+        return dict(zip(classifier.labels, scores[0].tolist(), strict=True)), prediction, notes
+
+    def predict(self, question: str, model: str | None = None) -> tuple[dict, str]:
         """Classify one question.
 
-        Returns the probability of every label, and a note (Markdown) when the text was empty, longer than the model
-        reads, or mostly unknown to it; otherwise the note is empty.
+        Returns the prediction with every label's score, as gr.Label's data ({"label", "confidences"}; a multi-label
+        model's label is every label above its threshold, a regression's the value, without confidences), and a note
+        (Markdown) when the text was empty, longer than the model reads, or mostly unknown to it; otherwise "".
         """
         name = self.pick(model)
-        text, notes, length = clean_text(question)
-        if name is None:
-            return {}, no_models_message(self.load_errors)
-        if not text.strip():
-            return {}, EMPTY_MESSAGE
-        probabilities, more_notes = self.classify(name, text, length)
-        return probabilities, format_notes(notes + more_notes)
+        text, notes, length = model_input(question)
+        if refusal := self.refusal(name, text):
+            return {}, refusal
+        scores, prediction, more_notes = self.classify(name, text, length)
+        return label_value(self.models[name], scores, prediction, TOP_SCORES), format_notes(notes + more_notes)
 
     def explain(self, question: str, model: str | None = None) -> tuple[str, list[tuple[str, float | None]]]:
-        """Explain a prediction: the predicted class in words, and which words drove it.
+        """Explain a prediction: the prediction in words, and which words drove it.
 
         Returns Markdown, and the question as (word, score) pairs: for attention-pooled RNNs the attention weight of
         each word (min-max scaled to [0, 1]), for every other model gradient x input at the word embeddings divided by
-        its largest magnitude (positive: pushed towards the predicted class, negative: away from it).
+        its largest magnitude (positive: pushed towards the best-scored label or a higher value, negative: away).
         """
         name = self.pick(model)
-        text, _, length = clean_text(question)
+        text, _, length = model_input(question)
         if name is None:
             return "⚠️ No model is loaded.", []  # the note next to it says how to get one
         if not text.strip():
@@ -389,34 +333,31 @@ class Endpoints:
             explanation = self.models[name].explain(text)
         except UserInputError as error:  # an ONNX export classifies but has no gradients to explain with
             return f"⚠️ {error}", []
-        display = scaled(explanation)
-        return explanation_markdown(name, explanation, display), highlight(text, explanation, display, length)
+        markdown = explanation_markdown(name, self.models[name], explanation)
+        return markdown, highlight(text, explanation, length)
 
     def compare(self, question: str, models: list[str] | None = None) -> tuple[pd.DataFrame, str]:
         """Run one question through several models.
 
         Returns a table with one row per model (prediction, its meaning, confidence, latency in milliseconds and the
-        probability of every label) and a note (Markdown) about the input, empty when there is nothing to say.
+        score of every label; a regression has no meaning or confidence) and a note (Markdown) about the input, empty
+        when there is nothing to say.
         """
         chosen = [name for name in (self.models if models is None else models) if name in self.models]
-        text, notes, length = clean_text(question)
-        if not self.models:
-            return pd.DataFrame(columns=COMPARE_COLUMNS), no_models_message(self.load_errors)
-        if not chosen:
-            return pd.DataFrame(columns=COMPARE_COLUMNS), "✏️ Tick at least one model to compare."
-        if not text.strip():
-            return pd.DataFrame(columns=COMPARE_COLUMNS), EMPTY_MESSAGE
+        text, notes, length = model_input(question)
+        refusal = (
+            self.refusal(self.pick(None), text)
+            if chosen or not self.models
+            else "✏️ Tick at least one model to compare."
+        )
+        if refusal:
+            return pd.DataFrame(columns=COMPARE_COLUMNS), refusal
         rows = []
         for name in chosen:
             started = time.perf_counter()
-            probabilities, more_notes = self.classify(name, text, length)
+            scores, prediction, more_notes = self.classify(name, text, length)
             latency = (time.perf_counter() - started) * 1000
-            label = max(probabilities, key=probabilities.get)
-            values = [name, self.models[name].description, label, title(label)]
-            values += [round(probabilities[label], 4), round(latency, 2)]
-            rows.append(
-                dict(zip(COMPARE_COLUMNS, values, strict=True)) | {k: round(p, 4) for k, p in probabilities.items()}
-            )
+            rows.append(comparison_row(name, self.models[name], scores, prediction, latency))
             notes += [note for note in more_notes if note not in notes]
         return pd.DataFrame(rows), format_notes(notes)  # label columns in the order the models name them
 
@@ -428,33 +369,47 @@ class Endpoints:
             if name not in rows:
                 updates.append(gr.Label(value=None, visible=False))
                 continue
-            probabilities = {label: float(rows[name][label]) for label in classifier.labels}
-            updates.append(gr.Label(probabilities, label=f"{name} — {rows[name]['latency_ms']:.1f} ms", visible=True))
+            row = rows[name]
+            scores = {label: float(row[label]) for label in classifier.labels}
+            value = label_value(classifier, scores, str(row["prediction"]), top=3)
+            updates.append(gr.Label(value, label=f"{name} — {row['latency_ms']:.1f} ms", visible=True))
         return updates
 
     def classify_batch(self, file, text_column: str = "", model: str | None = None):
         """Classify every question of an uploaded CSV (a text column) or TXT file (one question per line).
 
-        Returns a preview of the first rows, the path of a CSV with the input columns plus `predicted_label`,
-        `confidence` and one `prob_<label>` column per label, and a note (Markdown) on what was done.
+        Returns a preview of the first rows, the path of a CSV with the input columns plus what `seqclf-hf predict`
+        writes (`prediction`, `score` and `score_<label>` for every label), and a note (Markdown) on what was done.
         """
-        empty = pd.DataFrame(columns=["text", "predicted_label", "confidence"])
+        empty = pd.DataFrame(columns=["text", "prediction", "score"])
         name = self.pick(model)
         if name is None:
             return empty, None, no_models_message(self.load_errors)
-        table, column, problem = read_questions(file, text_column)
-        if problem or table.empty:
-            return empty, None, problem or "⚠️ The file holds no questions."
-        classifier, rows, table = self.models[name], len(table), table.iloc[:MAX_BATCH_ROWS]
-        texts = table[column].map(lambda value: clean_text(value)[0])
-        started = time.perf_counter()
-        table = table.join(predictions(classifier, texts))
-        seconds = time.perf_counter() - started
+        if not file:
+            return empty, None, UPLOAD_MESSAGE
         output = Path(tempfile.mkdtemp(prefix="seqclf_batch_")) / f"{Path(file).stem}_predictions.csv"
-        table.to_csv(output, index=False)
-        note = batch_summary(name, classifier, column, rows, texts, seconds)
-        preview = table[[column, "predicted_label", "confidence"]].head(20).rename(columns={column: "text"})
-        return preview, str(output), note
+        columns = [text_column.strip()] if (text_column or "").strip() else None
+        started = time.perf_counter()
+        try:
+            written = predict_file(self.models[name], file, output, columns, **BATCH_OPTIONS)
+        except DataError as error:
+            return empty, None, f"⚠️ {error}"
+        seconds, (column,) = time.perf_counter() - started, written.text_columns
+        note = batch_summary(name, column, written, seconds)
+        preview = pd.read_csv(output, dtype=str, keep_default_na=False, nrows=20)
+        preview = preview[[column, *(name for name in empty.columns[1:] if name in preview)]]
+        return preview.rename(columns={column: "text"}), str(output), note
+
+
+def comparison_row(name: str, classifier: Classifier, scores: dict[str, float], prediction: str, latency: float):
+    """One model's row of the comparison: its prediction, what that means and how sure it is, every score."""
+    kind = classifier.config.problem_type
+    labels = [label for label in prediction.split("|") if label]
+    meanings = "" if kind == REGRESSION else ", ".join(map(title, labels)) or in_words(classifier, prediction)
+    # One label's probability; several labels or a value have no one confidence (their scores are in the row).
+    confidence = None if kind in (MULTI_LABEL, REGRESSION) else round(scores[prediction], 4)
+    values = [name, classifier.description, prediction, meanings, confidence, round(latency, 2)]
+    return dict(zip(COMPARE_COLUMNS, values, strict=True)) | {label: round(p, 4) for label, p in scores.items()}
 
 
 # Interface -----------------------------------------------------------------------------------------------------------
@@ -488,29 +443,31 @@ def classify_tab(endpoints: Endpoints) -> None:
                 clear_button = gr.Button("Clear", variant="secondary")
                 classify_button = gr.Button("Classify", variant="primary", elem_id="classify")
             examples = gr.Examples(
-                examples=[[text] for text in EXAMPLES],
-                inputs=[question],
-                label="Example questions (two of every class; click one)",
+                [[text] for text in EXAMPLES],
+                [question],
+                label="Example questions (two of every class)",
                 examples_per_page=12,
             )
         with gr.Column(scale=4):
-            probabilities = gr.Label(num_top_classes=6, label="Label probabilities", elem_id="probabilities")
+            probabilities = gr.Label(label="Prediction and label scores", elem_id="probabilities")
             notice = gr.Markdown(elem_id="notice")
             explanation = gr.Markdown(elem_id="explanation")
             highlights = gr.HighlightedText(
                 label="Which words drove the decision", show_legend=True, combine_adjacent=False, elem_id="highlights"
             )
-    inputs, explained = [question, model], [explanation, highlights]
+    inputs, explained, predicted = [question, model], [explanation, highlights], [probabilities, notice]
+    # postprocess=False: predict returns gr.Label's data itself (see label_value).
     gr.on(
         [classify_button.click, question.submit],
         endpoints.predict,
         inputs,
-        [probabilities, notice],
+        predicted,
         api_name="predict",
+        postprocess=False,
     ).then(endpoints.explain, inputs, explained, api_name="explain")
-    examples.load_input_event.then(endpoints.predict, inputs, [probabilities, notice], api_visibility="private").then(
-        endpoints.explain, inputs, explained, api_visibility="private"
-    )
+    examples.load_input_event.then(
+        endpoints.predict, inputs, predicted, api_visibility="private", postprocess=False
+    ).then(endpoints.explain, inputs, explained, api_visibility="private")
     clear_button.click(
         lambda: ("", {}, "", "", []), None, [question, probabilities, notice, *explained], api_visibility="private"
     )
@@ -524,19 +481,19 @@ def compare_tab(endpoints: Endpoints) -> None:
     button = gr.Button("Compare", variant="primary", elem_id="compare")
     notice = gr.Markdown()
     with gr.Row():
-        labels = [gr.Label(num_top_classes=3, label=name, visible=False) for name in names]
+        labels = [gr.Label(label=name, visible=False) for name in names]
     table = gr.Dataframe(label="Side by side", interactive=False, wrap=True, elem_id="compare-table")
     gr.Examples(examples=[[text] for text in EXAMPLES], inputs=[question], examples_per_page=12)
     gr.on(
         [button.click, question.submit], endpoints.compare, [question, models], [table, notice], api_name="compare"
-    ).then(endpoints.comparison_labels, [table], labels, api_visibility="private")
+    ).then(endpoints.comparison_labels, [table], labels, api_visibility="private", postprocess=False)
 
 
 def batch_tab(endpoints: Endpoints) -> None:
     gr.Markdown(
         "Upload a **.csv** with a `text` or `question` column (or name the column below), or a **.txt** file "
-        f"with one question per line (at most {MAX_BATCH_ROWS:,} rows). You get a CSV with the predicted label, "
-        "its confidence and every class probability."
+        f"with one question per line (at most {MAX_BATCH_ROWS:,} rows). You get a CSV with the prediction, its "
+        "score and every label's score, as `seqclf-hf predict` writes it."
     )
     with gr.Row():
         file = gr.File(label="Questions (.csv or .txt)", file_types=[".csv", ".tsv", ".txt"], elem_id="batch-file")
@@ -590,11 +547,8 @@ def launch() -> None:
     models, load_errors = load_models(sources)
     if not models:
         logger.warning("No model loaded. %s", HOW_TO_GET_A_MODEL)
-    build_demo(models, load_errors, origin).launch(
-        server_port=int(os.environ.get("GRADIO_SERVER_PORT", DEFAULT_PORT)),
-        theme=gr.themes.Soft(),
-        max_file_size=MAX_UPLOAD,
-    )
+    port = int(os.environ.get("GRADIO_SERVER_PORT", DEFAULT_PORT))
+    build_demo(models, load_errors, origin).launch(server_port=port, theme=gr.themes.Soft(), max_file_size=MAX_UPLOAD)
 
 
 if __name__ == "__main__":

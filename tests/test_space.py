@@ -24,6 +24,7 @@ import seqclf_hf.inference
 from seqclf_hf.arguments import PeftArguments
 from seqclf_hf.build import train_tokenizer
 from seqclf_hf.errors import ModelSetupError
+from seqclf_hf.inference import Classifier
 from seqclf_hf.peft_setup import apply_peft, save_peft_outputs
 
 gradio_client = pytest.importorskip("gradio_client")
@@ -304,13 +305,13 @@ def test_batch_csv_gives_a_downloadable_csv(client, tmp_path, trec_labels):
     upload = tmp_path / "questions.csv"
     upload.write_text('id,Question\n1,Who wrote Hamlet?\n2,""\n3,"How many legs, roughly, does a spider have?"\n')
     preview, download, note = client.predict(gradio_client.handle_file(str(upload)), "", api_name="/batch")
-    assert "Classified 2 questions" in note and "1 empty row" in note
+    assert "Classified 2 questions" in note and "1 of the 3 rows have no text" in note
     assert [row[0] for row in preview["data"]][0] == "Who wrote Hamlet?"
     with open(download, newline="") as handle:
         rows = list(csv.DictReader(handle))
     assert [row["id"] for row in rows] == ["1", "2", "3"]
-    assert rows[0]["predicted_label"] in trec_labels and rows[1]["predicted_label"] == ""
-    assert math.isclose(sum(float(rows[2][f"prob_{label}"]) for label in trec_labels), 1.0, abs_tol=1e-3)
+    assert rows[0]["prediction"] in trec_labels and rows[1]["prediction"] == ""  # the columns seqclf-hf predict writes
+    assert math.isclose(sum(float(rows[2][f"score_{label}"]) for label in trec_labels), 1.0, abs_tol=1e-3)
 
 
 def test_batch_txt_and_named_column(client, tmp_path):
@@ -329,8 +330,8 @@ def test_batch_txt_and_named_column(client, tmp_path):
     [
         ("no_text.csv", "id,foo\n1,bar\n", "No text column found"),
         ("missing.csv", "id,text\n1,Who?\n", "no column 'body'"),
-        ("empty.csv", "", "The file is empty"),
-        ("header_only.csv", "text\n", "holds no questions"),
+        ("empty.csv", "", "empty.csv is empty"),
+        ("header_only.csv", "text\n", "holds no rows"),
         ("binary.csv", "\x00\x01\x02", "NUL bytes"),
     ],
 )
@@ -352,6 +353,69 @@ def test_batch_rejects_other_file_types(client, tmp_path):
 def test_batch_without_a_file(client):
     _, download, note = client.predict(None, "", api_name="/batch")
     assert download is None and "Upload" in note
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Problem types: several labels per text, a number
+# --------------------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def task_endpoints(make_model, make_rows):
+    """Endpoints over a tiny multi-label TextCNN whose saved threshold lies between its scores for QUESTION (so it
+    predicts some labels and not others), and a tiny regression BiLSTM."""
+    words = train_tokenizer([row["text"] for row in make_rows(14)], "word", 100)
+    names = {
+        "id2label": {0: "ENTY", 1: "HUM", 2: "short"},
+        "label2id": {"ENTY": 0, "HUM": 1, "short": 2},
+        "num_labels": 3,
+    }
+    multi = make_model("cnn", vocab_size=len(words), problem_type="multi_label_classification", **names)
+    regression = make_model("lstm", vocab_size=len(words), problem_type="regression", num_labels=1)
+    models = {name: Classifier(name, model.eval(), words) for name, model in (("multi", multi), ("value", regression))}
+    scores = models["multi"].probabilities([QUESTION])[0]
+    multi.config.multi_label_threshold = round(float(scores.min() + scores.max()) / 2, 6)
+    return app.Endpoints(models)
+
+
+QUESTION = "Who wrote Hamlet?"
+
+
+def test_a_multi_label_model_predicts_every_label_above_its_threshold(task_endpoints):
+    label, _ = task_endpoints.predict(QUESTION, "multi")
+    classifier = task_endpoints.models["multi"]
+    scores = dict(zip(classifier.labels, classifier.probabilities([QUESTION])[0].tolist(), strict=True))
+    chosen = [name for name, score in scores.items() if score > classifier.threshold]
+    assert 0 < len(chosen) < 3 and label["label"] == ", ".join(chosen)
+    assert {item["label"]: item["confidence"] for item in label["confidences"]} == pytest.approx(scores)
+    markdown, _ = task_endpoints.explain(QUESTION, "multi")
+    assert markdown.startswith(f"### {', '.join(chosen)}") and f"above {classifier.threshold:.0%}" in markdown
+
+
+def test_a_regression_shows_its_value_alone(task_endpoints):
+    label, _ = task_endpoints.predict(QUESTION, "value")
+    value = task_endpoints.models["value"].probabilities([QUESTION])[0, 0].item()
+    assert label == {"label": f"{value:.6g}"}  # no confidences: a number is no class
+    markdown, words = task_endpoints.explain(QUESTION, "value")
+    assert markdown.startswith(f"### {value:.6g}") and "a higher value" in markdown and words
+
+
+def test_compare_and_batch_follow_the_problem_type(task_endpoints, tmp_path):
+    table, _ = task_endpoints.compare(QUESTION)
+    rows = {row["model"]: row for row in table.to_dict("records")}
+    multi_label, _ = task_endpoints.predict(QUESTION, "multi")
+    value = task_endpoints.models["value"].probabilities([QUESTION])[0, 0].item()
+    assert rows["multi"]["prediction"].replace("|", ", ") == multi_label["label"]
+    assert rows["value"]["prediction"] == f"{value:.6g}" and rows["value"]["meaning"] == ""
+    assert rows["multi"]["confidence"] is None and rows["value"]["confidence"] is None  # no one label's probability
+    upload = tmp_path / "questions.csv"
+    upload.write_text(f"question\n{QUESTION}\n")
+    preview, download, _ = task_endpoints.classify_batch(str(upload), "", "multi")
+    with open(download, newline="") as handle:
+        (row,) = csv.DictReader(handle)
+    assert list(row) == ["question", "prediction", "score_ENTY", "score_HUM", "score_short"]
+    assert row["prediction"].replace("|", ", ") == multi_label["label"]
+    assert list(preview.columns) == ["text", "prediction"]
 
 
 # --------------------------------------------------------------------------------------------------------------

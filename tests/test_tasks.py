@@ -258,21 +258,124 @@ def test_the_predict_command_streams_a_text_file_and_counts_empty_rows(predicted
     assert "1 of the 3 rows" in caplog.text and "3 rows predicted" in capsys.readouterr().out
 
 
+BAD_FILES = {
+    "no_text.csv": b"id,body\n1,Who?\n",
+    "taken.csv": b"text,score\nWho?,3\n",
+    "twice.csv": b"text,text\nWho?,Where?\n",
+    "binary.csv": b"\x00\x01\x02",
+    "empty.csv": b"",
+    "quotes.csv": b'text\n"Who?\n' + b"x\n" * 5,
+    "ragged.csv": b"text,id\nWho?,1,extra\n",
+}
+
+
 @pytest.mark.parametrize(
     ("file_name", "options", "message"),
     [
         ("unlabeled.csv", ["--text_column_names", "question"], "has no column 'question'.*--text_column_names"),
         ("missing.csv", [], "File to predict .*missing.csv' does not exist"),
         ("questions.xml", [], "Cannot predict .*questions.xml: use one of .csv"),
+        ("no_text.csv", [], "No text column found: the columns of no_text.csv are \\['id', 'body'\\].*--text_column"),
+        ("taken.csv", [], "taken.csv already has a column 'score', .*: rename it"),
+        ("twice.csv", [], "two columns named 'text': give every column its own name"),
+        ("binary.csv", [], "binary.csv does not look like a text file \\(it holds NUL bytes\\)"),
+        ("empty.csv", [], "empty.csv is empty"),
+        ("quotes.csv", [], "Could not read quotes.csv: .*Fix that row, or save the file again"),
+        ("ragged.csv", [], "Line 2 of ragged.csv has 3 fields and its header 2: name every column, or quote"),
     ],
 )
 def test_the_predict_command_refuses_bad_input_before_writing(predicted_run, tmp_path, file_name, options, message):
     output_dir, unlabeled, _ = predicted_run
     path = unlabeled if file_name == "unlabeled.csv" else tmp_path / file_name
+    if file_name in BAD_FILES:
+        path.write_bytes(BAD_FILES[file_name])
     output = tmp_path / "p.csv"
     with pytest.raises(SystemExit, match=f"error: .*{message}"):
         cli.main(["predict", str(output_dir), str(path), "--output", str(output), *options])
     assert not output.exists()
+
+
+@pytest.fixture(scope="module")
+def multi_label_run(tmp_path_factory, task_files):
+    """A tiny multi-label bow run trained with --multi_label_threshold 0.3: its output_dir."""
+    files = task_files[MULTI]
+    output_dir = tmp_path_factory.mktemp("multi") / "out"
+    data_args = DataArguments(train_file=files["train"], validation_file=files["validation"])
+    train(model_args("bow", ""), data_args, tiny_training(output_dir), RunArguments(multi_label_threshold=0.3))
+    return output_dir
+
+
+def above(classifier, text: str, threshold: float) -> str:
+    """The labels `classifier` scores above `threshold` for `text`, as predict writes them."""
+    scores = classifier.probabilities([text])[0].tolist()
+    return "|".join(label for label, score in zip(classifier.labels, scores, strict=True) if score > threshold)
+
+
+def test_decide_predicts_the_labels_above_the_saved_threshold_or_a_given_one(multi_label_run):
+    classifier = load_classifier(multi_label_run)  # ABBR DESC ENTY HUM LOC NUM short, threshold 0.3
+    scores = torch.tensor([[0.1, 0.35, 0.2, 0.9, 0.31, 0.0, 0.5], [0.0] * 7])
+    assert classifier.decide(scores) == ["DESC|HUM|LOC|short", ""]
+    assert classifier.decide(scores, threshold=0.4) == ["HUM|short", ""]
+
+
+@pytest.mark.parametrize("options", [[], ["--threshold", "0.9"]])
+def test_predict_decides_multi_label_by_the_saved_threshold_and_writes_every_score(multi_label_run, tmp_path, options):
+    assert json.loads((multi_label_run / "config.json").read_text())["multi_label_threshold"] == 0.3
+    classifier = load_classifier(multi_label_run)
+    texts = tmp_path / "questions.txt"
+    texts.write_text("Who invented the radio ?\nHow many planets are there ?\n")
+    output = tmp_path / "preds.csv"
+    cli.main(["predict", str(multi_label_run), str(texts), "--output", str(output), *options])
+    with open(output, newline="") as handle:
+        results = list(csv.DictReader(handle))
+    assert list(results[0]) == ["text", "prediction", *(f"score_{label}" for label in classifier.labels)]
+    # The saved threshold, not the old default 0.5; an explicit --threshold, not the saved one.
+    threshold, not_used = (0.9, 0.3) if options else (0.3, 0.5)
+    texts = [row["text"] for row in results]
+    assert [above(classifier, text, threshold) for text in texts] != [above(classifier, t, not_used) for t in texts]
+    assert [row["prediction"] for row in results] == [above(classifier, row["text"], threshold) for row in results]
+    scores = classifier.probabilities([results[0]["text"]])[0].tolist()
+    assert [float(results[0][f"score_{label}"]) for label in classifier.labels] == pytest.approx(scores, abs=1e-6)
+
+
+def test_a_malformed_jsonl_line_is_an_empty_row_in_place_and_counted(predicted_run, tmp_path, caplog):
+    output_dir, _, _ = predicted_run
+    path = tmp_path / "new.jsonl"
+    path.write_text(
+        '{"id": 1, "text": "Who invented the radio ?"}\n{"id": 2, "text": "Where is\n\n[1, 2]\n{"id": 4}\n'
+    )
+    output = tmp_path / "preds.csv"
+    with caplog.at_level("WARNING"):
+        cli.main(["predict", str(output_dir), str(path), "--output", str(output)])
+    with open(output, newline="") as handle:
+        results = list(csv.DictReader(handle))
+    assert [row["id"] for row in results] == [
+        "1",
+        "",
+        "",
+        "4",
+    ]  # every line that holds something, in order (line 3 is blank)
+    assert results[0]["prediction"] and [row["prediction"] for row in results[1:]] == ["", "", ""]
+    assert (
+        "3 of the 4 rows have no text" in caplog.text
+        and "Lines that are not a JSON object, so rows without text: 2, 4;" in caplog.text
+    )
+
+
+def test_predict_finds_a_question_column_and_keeps_cells_as_written(predicted_run, tmp_path):
+    output_dir, _, _ = predicted_run
+    path = tmp_path / "semicolons.csv"
+    path.write_text("id;Question\n007;Who invented the radio ?\n2;NA\n3;\n")
+    output = tmp_path / "preds.csv"
+    cli.main(["predict", str(output_dir), str(path), "--output", str(output)])
+    with open(output, newline="") as handle:
+        results = list(csv.DictReader(handle))
+    assert [(row["id"], row["Question"]) for row in results] == [
+        ("007", "Who invented the radio ?"),
+        ("2", "NA"),
+        ("3", ""),
+    ]
+    assert results[1]["prediction"] and not results[2]["prediction"]  # "NA" is a text, an empty cell is not
 
 
 def imbalanced_files(directory) -> dict:
@@ -346,9 +449,11 @@ def test_a_bert_lora_adapter_keeps_its_problem_type(problem_type, task_files, ti
     files = task_files[problem_type]
     data_args = DataArguments(train_file=files["train"], validation_file=files["validation"])
     output_dir = tmp_path / "out"
-    train(model_args("bert", tiny_encoder), data_args, tiny_training(output_dir), None, PeftArguments(peft="lora"))
+    run_args = RunArguments(multi_label_threshold=0.3)
+    train(model_args("bert", tiny_encoder), data_args, tiny_training(output_dir), run_args, PeftArguments(peft="lora"))
     classifier = load_classifier(output_dir)
     assert classifier.config.problem_type == problem_type
+    assert classifier.threshold == (0.3 if problem_type == MULTI else 0.5)  # labels.json carries a multi-label's
     assert classifier.probabilities(["How many planets ?"]).shape == (1, 7 if problem_type == MULTI else 1)
     predicted = classification_pipeline(output_dir)("How many planets ?", top_k=None)
     assert predicted[0]["score"] == pytest.approx(
