@@ -9,8 +9,10 @@ figures and `seqclf_hf.push` all load through here.
 
 import importlib
 import json
+import logging
 import math
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,6 +26,8 @@ from . import models  # noqa: F401  (registers the custom families with the Auto
 from .errors import ModelSetupError
 from .hub_access import hub_reachable
 from .safety import INCOMPLETE_SUFFIX, REPLACED_SUFFIX
+
+logger = logging.getLogger(__name__)
 
 # An adapter's label names in id order and problem type: its base model's config does not have them.
 LABELS_FILE = "labels.json"
@@ -467,3 +471,34 @@ def load_classifier_from(source: str) -> Classifier:
     for parameter in model.parameters():
         parameter.requires_grad_(False)  # explain() needs a gradient at the embeddings only
     return Classifier(source, model, load_tokenizer(source))
+
+
+def load_classifiers(sources: list[str], warm_up_text: str) -> tuple[dict[str, Classifier], list[tuple[str, str]]]:
+    """The sources that load (each run once on `warm_up_text`, which builds caches and proves that it runs), by a
+    unique display name, and (source, first line of the error) for the others: one bad source must not take the
+    others down."""
+    classifiers, errors = {}, []
+    for source in sources:
+        started = time.perf_counter()
+        try:
+            classifier = load_classifier(source)
+            classifier.predict(warm_up_text)
+        except Exception as error:
+            message = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+            errors.append((source, message))
+            logger.error("Could not load %s: %s", source, message)
+            continue
+        name = display_name(source, set(classifiers))
+        classifiers[name] = classifier
+        logger.info("Loaded %s from %s in %.1f s", name, source, time.perf_counter() - started)
+    return classifiers, errors
+
+
+def display_name(source: str, taken: set[str]) -> str:
+    """A folder's name (an export: `run/onnx`), or the Hub id; numbered when `taken` has it already."""
+    path = Path(source).resolve()
+    name = (f"{path.parent.name}/{path.name}" if is_onnx_export(path) else path.name) if path.exists() else source
+    unique, number = name, 2
+    while unique in taken:
+        unique, number = f"{name} ({number})", number + 1
+    return unique

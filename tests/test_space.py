@@ -46,6 +46,7 @@ def import_script(name: str, path: Path):
     return module
 
 
+sys.path.insert(0, str(APP.parent))  # as when the Space runs app.py: its sibling presentation.py imports
 app = import_script("space_app", APP)
 # The load-test script's server helpers, shared rather than copied.
 load_test = import_script("space_load_test", REPO_ROOT / "space" / "load_test.py")
@@ -97,7 +98,7 @@ def outputs_dir(tmp_path_factory, make_model, make_rows, trec_labels):
 
 @pytest.fixture(scope="session")
 def loaded(outputs_dir):
-    """load_models() of the runs in outputs_dir and of a folder and a Hub id it cannot load, which it must survive
+    """load_classifiers() of the runs in outputs_dir and of a folder and a Hub id it cannot load, which it must survive
     (the Hub offline: not cached, the id fails at once)."""
     sources = [str(path) for path in seqclf_hf.inference.finished_runs(outputs_dir)] + [
         "/no/such/model",
@@ -105,7 +106,7 @@ def loaded(outputs_dir):
     ]
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", True)
-        return app.load_models(sources)
+        return seqclf_hf.inference.load_classifiers(sources, app.presentation.EXAMPLES[0])
 
 
 @pytest.fixture(scope="session")
@@ -607,3 +608,27 @@ def test_browser_classifies_a_question(browser_url, tmp_path):
     assert bars == 6
     assert screenshot.stat().st_size > 10_000
     print(f"label {label}; screenshot {screenshot}")
+
+
+def test_another_task_brings_its_own_title_labels_and_examples(tmp_path):
+    content = tmp_path / "sentiment.yaml"
+    content.write_text(
+        "title: Is this review positive?\ndescription: Sentiment.\ninput_name: Review\nplaceholder: e.g. Great!\n"
+        "labels:\n  POS: [Positive, a review that liked it]\nexamples: [Loved it., Hated it.]\n"
+    )
+    show = "import presentation as p; print(p.CONTENT['title'], '|', p.meaning('POS'), '|', p.meaning('NEG'))"
+    command = [sys.executable, "-c", show]
+    env = {**os.environ, "SEQCLF_CONTENT": str(content)}
+    result = subprocess.run(command, cwd=APP.parent, env=env, capture_output=True, text=True, check=True)
+    assert result.stdout.split(" | ") == [
+        "Is this review positive?",
+        "Positive: a review that liked it.",
+        "class NEG of this model\n",
+    ]
+    content.write_text("title: Only a title\n")
+    result = subprocess.run(command, cwd=APP.parent, env=env, capture_output=True, text=True)
+    assert result.returncode != 0
+    assert result.stderr.strip().splitlines()[-1] == (
+        f"error: {content} lacks description, input_name, placeholder, labels, examples: give every key that "
+        "space/trec.yaml has."
+    )

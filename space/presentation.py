@@ -1,0 +1,175 @@
+"""What the Space says: predictions, explanations and notes in words, for the task space/trec.yaml describes (or
+the file SEQCLF_CONTENT names). space/app.py wires these into the Gradio tabs."""
+
+import os
+from pathlib import Path
+
+import yaml
+
+from seqclf_hf.inference import MULTI_LABEL, REGRESSION, Classifier, Explanation
+from seqclf_hf.predict import Written
+
+SPACE_DIR = Path(__file__).resolve().parent
+COMPARE_COLUMNS = ["model", "architecture", "prediction", "meaning", "confidence", "latency_ms"]
+
+CONTENT_KEYS = ("title", "description", "input_name", "placeholder", "labels", "examples")
+
+
+def read_content(path: Path) -> dict:
+    """The task as the Space presents it; a missing file or key is refused by name."""
+    if not path.is_file():
+        raise SystemExit(f"error: SEQCLF_CONTENT names {path}, which is not a file. Give a file like space/trec.yaml.")
+    content = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    if missing := [key for key in CONTENT_KEYS if key not in content]:
+        raise SystemExit(f"error: {path} lacks {', '.join(missing)}: give every key that space/trec.yaml has.")
+    return content
+
+
+# The task's title, label meanings and examples: a small file, read at import so every helper here can use it.
+CONTENT = read_content(Path(os.environ.get("SEQCLF_CONTENT", SPACE_DIR / "trec.yaml")))
+LABEL_MEANINGS, EXAMPLES, INPUT_NAME = CONTENT["labels"], CONTENT["examples"], CONTENT["input_name"]
+
+HOW_TO_GET_A_MODEL = (
+    "Train one with `make demo` (writes `outputs/demo-lstm`) or `python recipes/train.py --model cnn "
+    "--dataset_name sample --output_dir outputs/demo-cnn`, then restart the app; or name models explicitly: "
+    "`SEQCLF_MODELS=outputs/demo-lstm,user/some-model python space/app.py` (local folders or Hub ids)."
+)
+
+
+def input_notes(name: str, classifier: Classifier, text: str, length: int) -> list[str]:
+    """Say when model `name` read only part of the text (`length` characters as given), or hardly knew its words."""
+    item = classifier.encode([text])[0]
+    notes = []
+    if item.truncated or length > len(text):
+        read = text[: item.read_characters] if item.truncated and item.offsets else text
+        limit = f"{classifier.max_length} tokens" if item.truncated else f"{len(text):,} characters"
+        notes.append(
+            f"The text was truncated: it is {length:,} characters long and {name} reads at most {limit}, so only the "
+            f"first {len(read):,} characters (“{shorten(read, 60)}”) were classified; the rest was ignored."
+        )
+    unk_id = getattr(classifier.tokenizer, "unk_token_id", None)
+    real = [token for token, special in zip(item.input_ids, item.special, strict=True) if not special]
+    unknown = sum(token == unk_id for token in real) if unk_id is not None else 0
+    if real and unknown * 2 > len(real):
+        notes.append(
+            f"{unknown} of the {len(real)} tokens are not in {name}'s vocabulary (it learnt English questions), so "
+            "this prediction is little more than a guess."
+        )
+    return notes
+
+
+def shorten(text: str, limit: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def format_notes(notes: list[str]) -> str:
+    return "\n\n".join(f"⚠️ {note}" for note in notes)
+
+
+def title(label: str) -> str:
+    return LABEL_MEANINGS[label][0] if label in LABEL_MEANINGS else label
+
+
+def meaning(label: str) -> str:
+    if label in LABEL_MEANINGS:
+        return f"{title(label)}: {LABEL_MEANINGS[label][1]}."
+    return f"class {label} of this model"
+
+
+def in_words(classifier: Classifier, prediction: str) -> str:
+    """`Classifier.decide`'s prediction for the UI: the labels of a multi-label model comma-separated (or "none
+    above" its threshold), a label or a value as it is."""
+    if classifier.config.problem_type != MULTI_LABEL:
+        return prediction
+    return ", ".join(prediction.split("|")) or f"none above {classifier.threshold:g}"
+
+
+def label_value(classifier: Classifier, scores: dict[str, float], prediction: str, top: int | None = None) -> dict:
+    """What gr.Label shows for one prediction, as its own data: the events showing it skip postprocessing, which
+    would headline the best label where a multi-label model predicts all those above its threshold. A regression
+    shows its value alone; the others the prediction and the `top` scores (None: all), best first."""
+    if classifier.config.problem_type == REGRESSION:
+        return {"label": prediction}
+    ranked = sorted(scores.items(), key=lambda item: -item[1])[:top]
+    confidences = [{"label": label, "confidence": score} for label, score in ranked]
+    return {"label": in_words(classifier, prediction), "confidences": confidences}
+
+
+def no_models_message(load_errors) -> str:
+    errors = "".join(f"\n- `{source}`: {message}" for source, message in load_errors)
+    return f"⚠️ No model is loaded. {HOW_TO_GET_A_MODEL}" + (f"\n\nCould not load:{errors}" if errors else "")
+
+
+# Explanations ----------------------------------------------------------------------------------------------
+
+
+def highlight(text: str, explanation: Explanation, length: int) -> list[tuple[str, float | None]]:
+    """`Explanation.segments` and the rest of the text; for a text the model read only the start of (`length`
+    characters as given), a note instead of the rest."""
+    position = explanation.words[-1][1] if explanation.words else 0
+    rest = text[position:] if position >= 0 else ""  # no offsets: the tokens alone
+    segments = explanation.segments(text)
+    if (explanation.truncated and rest.strip()) or length > len(text):
+        return [*segments, (f" … [{length - position:,} more characters not read by the model]", None)]
+    return segments + ([(rest, None)] if rest else [])
+
+
+def verdict(name: str, classifier: Classifier, explanation: Explanation) -> list[str]:
+    """The prediction in words and how sure the model is: the class and the runner-up (one label per text), every
+    label above the threshold (several), the value (a regression)."""
+    label, probabilities = explanation.label, explanation.probabilities
+    if classifier.config.problem_type == REGRESSION:
+        return [f"### {explanation.prediction} — the value {name} predicts"]
+    if classifier.config.problem_type == MULTI_LABEL:
+        chosen = [label for label in explanation.prediction.split("|") if label]
+        scored = ", ".join(f"**{label}** ({probabilities[label]:.0%}, {title(label)})" for label in chosen)
+        threshold = f"{name} predicts every label it scores above {classifier.threshold:.0%}"
+        return [f"### {in_words(classifier, explanation.prediction)}", f"{threshold}: {scored or 'none here'}."]
+    lines = [f"### {label} — {meaning(label)}", f"{name} is {probabilities[label]:.0%} sure."]
+    runner_up = max((other for other in probabilities if other != label), key=probabilities.get, default=None)
+    if runner_up is not None:
+        lines[-1] += f" Runner-up: **{runner_up}** ({probabilities[runner_up]:.0%}, {title(runner_up)})."
+    return lines
+
+
+def explanation_markdown(name: str, classifier: Classifier, explanation: Explanation) -> str:
+    """The prediction in words (`verdict`), the words that drove it most, and what the highlighting shows."""
+    lines, display = verdict(name, classifier, explanation), explanation.display_scores()
+    # A regression's gradient is the value's: words push it up or down. Otherwise the best-scored label's.
+    label = "a higher value" if classifier.config.problem_type == REGRESSION else explanation.label
+    by_score = sorted(zip(display, explanation.words, strict=True), key=lambda pair: -pair[0])
+    top = list(dict.fromkeys(word.lower() for score, (*_, word, _) in by_score if score > 0))[:3]
+    top = ", ".join(f"**{word}**" for word in top)
+    if explanation.method == "attention":
+        lines.append(
+            f"Words its attention pooling weighed most: {top}. Highlighted: the attention weight of every word "
+            "(darker red = more weight, scaled from the least to the most attended word)."
+        )
+    else:
+        lines.append(
+            f"Words that pushed hardest towards {label}: {top or 'none'}. Highlighted: gradient × input at the word "
+            f"embeddings — red words pushed the model towards {label}, purple words away from it."
+        )
+    return "\n\n".join(lines)
+
+
+# Batch files ---------------------------------------------------------------------------------------------------------
+
+
+def batch_summary(name: str, column: str, written: Written, seconds: float) -> str:
+    """What was classified, and what was not (`Written.notes`)."""
+    classified, plural = written.rows - written.empty, "s" if written.rows - written.empty != 1 else ""
+    summary = f"Classified {classified:,} question{plural} from column `{column}` with {name} in {seconds:.2f} s."
+    return "\n\n".join([summary, format_notes(written.notes())]).strip()
+
+
+def comparison_row(name: str, classifier: Classifier, scores: dict[str, float], prediction: str, latency: float):
+    """One model's row of the comparison: its prediction, what that means and how sure it is, every score."""
+    kind = classifier.config.problem_type
+    labels = [label for label in prediction.split("|") if label]
+    meanings = "" if kind == REGRESSION else ", ".join(map(title, labels)) or in_words(classifier, prediction)
+    # One label's probability; several labels or a value have no one confidence (their scores are in the row).
+    confidence = None if kind in (MULTI_LABEL, REGRESSION) else round(scores[prediction], 4)
+    values = [name, classifier.description, prediction, meanings, confidence, round(latency, 2)]
+    return dict(zip(COMPARE_COLUMNS, values, strict=True)) | {label: round(p, 4) for label, p in scores.items()}
