@@ -484,10 +484,10 @@ def texts_of(dataset: Dataset) -> list:
 
 
 def label_texts(dataset: Dataset) -> list[str]:
-    """The labels of a split as text, as `seqclf_hf.predict.decide` writes predictions."""
+    """The labels of a split as text, as `Classifier.decide` writes predictions (several: in the labels' order)."""
     feature = dataset.features["label"]
     if isinstance(feature, ClassLabel):
         return feature.int2str(list(dataset["label"]))
     if is_list(feature):
-        return ["|".join(feature.feature.int2str(ids)) for ids in dataset["label"]]
+        return ["|".join(feature.feature.int2str(sorted(ids))) for ids in dataset["label"]]  # in decide()'s order
     return [f"{value:.6g}" for value in dataset["label"]]

@@ -5,12 +5,12 @@ import json
 
 import pytest
 import torch
-from datasets import Dataset, DatasetDict
+from datasets import ClassLabel, Dataset, DatasetDict, Features, Sequence, Value
 from transformers import AutoConfig, TrainingArguments
 
 from seqclf_hf import cli
 from seqclf_hf.arguments import DataArguments, ModelArguments, PeftArguments, RunArguments
-from seqclf_hf.data import load_data
+from seqclf_hf.data import label_texts, load_data
 from seqclf_hf.errors import ConfigError, DataError, ModelSetupError
 from seqclf_hf.inference import classification_pipeline, load_classifier
 from seqclf_hf.metrics import SCALAR_METRICS
@@ -505,3 +505,10 @@ def test_a_predict_file_of_another_format_is_refused_before_training(csv_dataset
     path.write_text("NUM:count How many planets ?\n")
     with pytest.raises(DataError, match="--predict_file .*new.label: give a .csv, .json, .jsonl, .parquet file"):
         load_data(DataArguments(train_file=csv_dataset["train"], predict_file=str(path)))
+
+
+def test_true_labels_are_written_in_the_order_predictions_are():
+    """The training summary compares them as text: "sport|tech" and "tech|sport" are the same labels."""
+    features = Features({"text": Value("string"), "label": Sequence(ClassLabel(names=["politics", "sport", "tech"]))})
+    split = Dataset.from_dict({"text": ["a", "b"], "label": [[2, 1], [0]]}, features=features)
+    assert label_texts(split) == ["sport|tech", "politics"]
