@@ -67,7 +67,9 @@ def command(variant: dict, args, output_dir: Path) -> list[str]:
 def run(name: str, variant: dict, args, work_dir: Path) -> dict:
     output_dir = work_dir / name.replace(" ", "_").replace(",", "").replace("-", "")
     env = {**os.environ, **({"OMP_NUM_THREADS": str(variant["threads"])} if variant.get("threads") else {})}
-    subprocess.run([*command(variant, args, output_dir), *variant["flags"]], check=True, env=env, capture_output=True)
+    finished = subprocess.run([*command(variant, args, output_dir), *variant["flags"]], env=env, capture_output=True)
+    if finished.returncode:
+        raise SystemExit(f"{name} failed:\n{finished.stderr.decode(errors='replace')[-3000:]}")
     metrics = json.loads((output_dir / "metrics.json").read_text())
     keys = ("train_samples_per_second", "train_runtime", "train_loss", "eval_accuracy")
     return {"variant": name, **{key: metrics[key] for key in keys}}

@@ -16,6 +16,7 @@ import json
 from pathlib import Path
 
 import numpy as np
+import torch
 import yaml
 from transformers import (
     AutoModelForSequenceClassification,
@@ -62,6 +63,7 @@ def train_baseline(args) -> dict:
         per_device_eval_batch_size=recipe["per_device_eval_batch_size"],
         seed=recipe["seed"],
         bf16=args.bf16,
+        use_cpu=not torch.cuda.is_available(),  # what the example needs for --bf16 on a CPU
         eval_strategy="no",
         save_strategy="no",
         report_to="none",

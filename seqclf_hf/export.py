@@ -3,8 +3,9 @@
 python -m seqclf_hf.export MODEL_DIR --onnx [--int8] [--output DIR] [--overwrite]
 
 MODEL_DIR is an output_dir of recipes/train.py (any family), its `merged/` LoRA model, or a fine-tuned encoder folder.
-The export folder holds `model.onnx` (inputs `input_ids` and `attention_mask`, any batch size and length; output
-`logits`), the config (labels) and the tokenizer. The graph comes from `torch.onnx.export(dynamo=True)`: optimum-onnx
+The export folder holds `model.onnx` (inputs `input_ids`, `attention_mask` and, where the tokenizer gives them,
+`token_type_ids`, any batch size and length; output `logits`), the config (labels) and the tokenizer. The graph
+comes from `torch.onnx.export(dynamo=True)`: optimum-onnx
 requires transformers < 4.58, and the TorchScript exporter fixes the recurrent graphs to the example's shape.
 """
 
@@ -22,18 +23,20 @@ from .safety import INCOMPLETE_SUFFIX, OutputPlan, check_writable, holds_files, 
 # Two texts of different lengths: the example batch is padded, so the graph is traced with a real attention mask.
 # (torch.export would fix an axis whose example size is 1, hence two texts of two tokens or more.)
 EXAMPLE_TEXTS = ["What does the abbreviation NASA stand for ?", "Who is it ?"]
-INPUT_NAMES = ["input_ids", "attention_mask"]
+# token_type_ids where the tokenizer gives them (BERT): they tell the two texts of a pair apart.
+INPUT_NAMES = ["input_ids", "attention_mask", "token_type_ids"]
 
 
 class Logits(torch.nn.Module):
-    """The model as the graph sees it: (input_ids, attention_mask) -> logits."""
+    """The model as the graph sees it: (input_ids, attention_mask[, token_type_ids]) -> logits."""
 
     def __init__(self, model):
         super().__init__()
         self.model = model
 
-    def forward(self, input_ids, attention_mask):
-        return self.model(input_ids=input_ids, attention_mask=attention_mask).logits
+    def forward(self, input_ids, attention_mask, token_type_ids=None):
+        types = {} if token_type_ids is None else {"token_type_ids": token_type_ids}
+        return self.model(input_ids=input_ids, attention_mask=attention_mask, **types).logits
 
 
 def check_model_dir(model_dir: Path) -> None:
@@ -69,6 +72,7 @@ def prepare_output(output: Path, overwrite: bool) -> Path:
 
 def write_onnx(classifier, path: Path) -> None:
     example = classifier.tensors(classifier.encode(EXAMPLE_TEXTS))
+    names = [name for name in INPUT_NAMES if name in example]
     axes = {0: torch.export.Dim("batch"), 1: torch.export.Dim("sequence")}
     # torch.onnx turns LSTM and GRU into graph loops by swapping the ops' Python kernels without clearing their
     # dispatch caches: a second export in one process would get the unrolled kernels, fixed to the example's length.
@@ -76,11 +80,11 @@ def write_onnx(classifier, path: Path) -> None:
         op._dispatch_cache.clear()
     torch.onnx.export(
         Logits(classifier.model),
-        (example["input_ids"], example["attention_mask"]),
+        tuple(example[name] for name in names),
         str(path),
-        input_names=INPUT_NAMES,
+        input_names=names,
         output_names=["logits"],
-        dynamic_shapes={name: axes for name in INPUT_NAMES},
+        dynamic_shapes={name: axes for name in names},
         dynamo=True,
         external_data=False,  # one file; a model past protobuf's 2 GB limit would need the data beside it
         verbose=False,

@@ -413,8 +413,10 @@ class OnnxModel:
         options.intra_op_num_threads = torch.get_num_threads()  # one knob (torch.set_num_threads) for both runtimes
         self.session = onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
 
-    def __call__(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> SequenceClassifierOutput:
-        feed = {"input_ids": input_ids.numpy(), "attention_mask": attention_mask.numpy()}
+    def __call__(self, **inputs: torch.Tensor) -> SequenceClassifierOutput:
+        """The graph's inputs (input_ids, attention_mask and, exported from a tokenizer that gives them,
+        token_type_ids) taken from `inputs`."""
+        feed = {graph_input.name: inputs[graph_input.name].numpy() for graph_input in self.session.get_inputs()}
         return SequenceClassifierOutput(logits=torch.from_numpy(self.session.run(["logits"], feed)[0]))
 
 

@@ -4,7 +4,7 @@ import sys
 
 import pytest
 import torch
-from transformers import BertConfig, BertForSequenceClassification
+from transformers import AutoTokenizer, BertConfig, BertForSequenceClassification
 
 from seqclf_hf.build import train_tokenizer
 from seqclf_hf.errors import ConfigError, ModelSetupError
@@ -122,3 +122,16 @@ def test_finished_runs_lists_a_runs_exports_after_it(saved_model, tmp_path):
     (run / "onnx-int8.incomplete").mkdir()  # an export being written is not offered
     assert finished_runs(tmp_path) == [run, run / "onnx", run / "onnx-int8"]
     assert isinstance(load_classifier(finished_runs(tmp_path)[2]), OnnxClassifier)
+
+
+def test_a_bert_tokenizer_s_token_types_are_an_input_of_the_graph(tiny_encoder, tmp_path):
+    """MiniLM's tokenizer gives token_type_ids, which tell the two texts of a pair apart: the graph takes them."""
+    model = BertForSequenceClassification.from_pretrained(tiny_encoder, num_labels=len(LABELS))
+    model_dir = tmp_path / "minilm-like"
+    model.save_pretrained(model_dir)
+    AutoTokenizer.from_pretrained(tiny_encoder).save_pretrained(model_dir)
+    exported, original = load_classifier(export_onnx(model_dir)), load_classifier(model_dir)
+    assert [graph_input.name for graph_input in exported.model.session.get_inputs()][-1] == "token_type_ids"
+    pairs = [(TEXTS[0], TEXTS[1]), (TEXTS[2], TEXTS[3])]
+    for texts in (TEXTS, pairs):
+        torch.testing.assert_close(exported.probabilities(texts), original.probabilities(texts), rtol=0, atol=1e-4)
