@@ -135,3 +135,12 @@ def test_a_bert_tokenizer_s_token_types_are_an_input_of_the_graph(tiny_encoder, 
     pairs = [(TEXTS[0], TEXTS[1]), (TEXTS[2], TEXTS[3])]
     for texts in (TEXTS, pairs):
         torch.testing.assert_close(exported.probabilities(texts), original.probabilities(texts), rtol=0, atol=1e-4)
+
+
+def test_int8_leaves_convolutions_in_float(saved_model):
+    """onnxruntime's ConvInteger is slower than its float Conv: a cnn's int8 graph quantizes the rest only."""
+    onnx = pytest.importorskip("onnx")
+    graph = onnx.load(str(export_onnx(saved_model("cnn"), int8=True) / ONNX_FILE)).graph
+    operators = {node.op_type for node in graph.node}
+    assert "Conv" in operators and "ConvInteger" not in operators
+    assert operators & {"MatMulInteger", "DynamicQuantizeLinear"}  # the linear layers are quantized
