@@ -55,7 +55,10 @@ LATENCY_QUESTIONS = 50
 
 
 def train_run(model: str, seed: int, args, output_dir: Path, flags: tuple[str, ...] = ()) -> dict:
-    """One recipe run as a user would start it, with `flags` added; returns its metrics.json."""
+    """One recipe run as a user would start it, with `flags` added; returns its metrics.json (with --reuse, that of
+    the run an earlier benchmark left in `output_dir`, if it finished)."""
+    if args.reuse and (output_dir / "metrics.json").is_file():
+        return json.loads((output_dir / "metrics.json").read_text())
     data = ["--train_file", args.train_file] + (["--test_file", args.test_file] if args.test_file else [])
     command = [sys.executable, str(TRAIN_SCRIPT), "--model", model, "--seed", str(seed), *data]
     command += ["--output_dir", str(output_dir), "--overwrite_output_dir", "true", "--disable_tqdm", "true"]
@@ -267,6 +270,12 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument(
         "--int8", action="store_true", help="export every run to ONNX int8: its dev accuracy, latency and q/s"
+    )
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="keep the finished runs an earlier benchmark with the same options left in runs/ (to finish one that "
+        "stopped, or to measure inference and exports again) instead of training them again",
     )
     # On a shared machine, fewer threads than cores keeps other work from stalling them (see the README's figures).
     parser.add_argument("--threads", type=int, help="intra-op threads of every run and timing (default: torch's)")

@@ -149,3 +149,13 @@ def test_hf_baseline_padded_or_not_trains_what_the_recipe_trains(make_dataset, t
     losses = [run["train_loss"] for run in json.loads(runs.read_text())]
     assert max(losses) - min(losses) < 1e-4, losses  # padding is masked: the same training, whatever its shape
     assert "| recipe |" in capsys.readouterr().out
+
+
+def test_reuse_keeps_finished_runs_and_measures_again(make_dataset, tmp_path):
+    common, readme = first_bow_and_cnn_run(make_dataset, tmp_path)
+    run_dir = tmp_path / "runs" / "cnn-seed1"
+    trained = (run_dir / "model.safetensors").stat().st_mtime_ns
+    benchmark.main([*common, "--models", "cnn", "--update", "--reuse", "--int8", "--", "--num_train_epochs", "1"])
+    assert (run_dir / "model.safetensors").stat().st_mtime_ns == trained  # not trained again
+    run = json.loads((tmp_path / "results.json").read_text())["runs"][-1]
+    assert run["model"] == "cnn" and run["int8_eval_accuracy"] >= 0 and (run_dir / "onnx-int8").is_dir()
