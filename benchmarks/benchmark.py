@@ -79,7 +79,10 @@ def pretrained_flags(model: str, encoder: str) -> list[str]:
 
 
 def notebook_loop_run(seed: int, args, output_dir: Path) -> dict:
-    """benchmarks/notebook_loop.py on the same data, seed and epochs; returns its metrics."""
+    """benchmarks/notebook_loop.py on the same data, seed and epochs; returns its metrics (--reuse: as for
+    train_run)."""
+    if args.reuse and (output_dir / "metrics.json").is_file():
+        return json.loads((output_dir / "metrics.json").read_text())
     output_dir.mkdir(parents=True, exist_ok=True)
     command = [sys.executable, str(NOTEBOOK_LOOP), "--train_file", args.train_file, "--seed", str(seed)]
     if "--num_train_epochs" in args.extra:  # the lstm runs were given other epochs than their recipe's
