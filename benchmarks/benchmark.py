@@ -57,8 +57,8 @@ LATENCY_QUESTIONS = 50
 def train_run(model: str, seed: int, args, output_dir: Path, flags: tuple[str, ...] = ()) -> dict:
     """One recipe run as a user would start it, with `flags` added; returns its metrics.json (with --reuse, that of
     the run an earlier benchmark left in `output_dir`, if it finished)."""
-    if args.reuse and (output_dir / "metrics.json").is_file():
-        return json.loads((output_dir / "metrics.json").read_text())
+    if earlier := reusable(output_dir, args):
+        return earlier
     data = ["--train_file", args.train_file] + (["--test_file", args.test_file] if args.test_file else [])
     command = [sys.executable, str(TRAIN_SCRIPT), "--model", model, "--seed", str(seed), *data]
     command += ["--output_dir", str(output_dir), "--overwrite_output_dir", "true", "--disable_tqdm", "true"]
@@ -68,6 +68,12 @@ def train_run(model: str, seed: int, args, output_dir: Path, flags: tuple[str, .
     command += [*args.extra, *flags]
     subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
     return json.loads((output_dir / "metrics.json").read_text())
+
+
+def reusable(output_dir: Path, args) -> dict | None:
+    """With --reuse, the metrics of the run an earlier benchmark finished in `output_dir`; otherwise None."""
+    metrics = output_dir / "metrics.json"
+    return json.loads(metrics.read_text()) if args.reuse and metrics.is_file() else None
 
 
 def pretrained_flags(model: str, encoder: str) -> list[str]:
@@ -81,8 +87,8 @@ def pretrained_flags(model: str, encoder: str) -> list[str]:
 def notebook_loop_run(seed: int, args, output_dir: Path) -> dict:
     """benchmarks/notebook_loop.py on the same data, seed and epochs; returns its metrics (--reuse: as for
     train_run)."""
-    if args.reuse and (output_dir / "metrics.json").is_file():
-        return json.loads((output_dir / "metrics.json").read_text())
+    if earlier := reusable(output_dir, args):
+        return earlier
     output_dir.mkdir(parents=True, exist_ok=True)
     command = [sys.executable, str(NOTEBOOK_LOOP), "--train_file", args.train_file, "--seed", str(seed)]
     if "--num_train_epochs" in args.extra:  # the lstm runs were given other epochs than their recipe's

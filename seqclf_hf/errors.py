@@ -15,3 +15,9 @@ class DataError(UserInputError):
 
 class ModelSetupError(UserInputError):
     """A model or tokenizer option that cannot work."""
+
+
+def first_line(error: BaseException) -> str:
+    """The first line of an error's message (its class name when it has none): library errors can run to pages."""
+    message = str(error).strip()
+    return message.splitlines()[0] if message else type(error).__name__

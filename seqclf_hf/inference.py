@@ -23,7 +23,7 @@ from transformers import AutoConfig, AutoModelForSequenceClassification, AutoTok
 from transformers.modeling_outputs import SequenceClassifierOutput
 
 from . import models  # noqa: F401  (registers the custom families with the Auto classes)
-from .errors import ModelSetupError
+from .errors import ModelSetupError, first_line
 from .hub_access import hub_reachable
 from .safety import INCOMPLETE_SUFFIX, REPLACED_SUFFIX
 
@@ -486,7 +486,7 @@ def load_classifiers(sources: list[str], warm_up_text: str) -> tuple[dict[str, C
             classifier = load_classifier(source)
             classifier.predict(warm_up_text)
         except Exception as error:
-            message = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+            message = first_line(error)
             errors.append((source, message))
             logger.error("Could not load %s: %s", source, message)
             continue
@@ -498,8 +498,9 @@ def load_classifiers(sources: list[str], warm_up_text: str) -> tuple[dict[str, C
 
 def display_name(source: str, taken: set[str]) -> str:
     """A folder's name (an export: `run/onnx`), or the Hub id; numbered when `taken` has it already."""
-    path = Path(source).resolve()
-    name = (f"{path.parent.name}/{path.name}" if is_onnx_export(path) else path.name) if path.exists() else source
+    path, name = Path(source).resolve(), source
+    if path.exists():
+        name = f"{path.parent.name}/{path.name}" if is_onnx_export(path) else path.name
     unique, number = name, 2
     while unique in taken:
         unique, number = f"{name} ({number})", number + 1

@@ -22,7 +22,7 @@ import datasets
 from tqdm.auto import tqdm
 
 from .data import FILE_BUILDERS
-from .errors import ConfigError, DataError, UserInputError
+from .errors import ConfigError, DataError, UserInputError, first_line
 from .inference import MULTI_LABEL, REGRESSION, Classifier, clean_text, load_classifier
 
 logger = logging.getLogger(__name__)
@@ -175,8 +175,9 @@ def read_chunks(path: Path, chunk_size: int, unreadable: list[int]):
         while chunk := list(itertools.islice(rows, chunk_size)):
             yield chunk
     except ValueError as error:  # pandas' and pyarrow's parse errors, cut to their first line
-        problem = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        raise DataError(f"Could not read {path.name}: {problem}. Fix that row, or save the file again.") from error
+        raise DataError(
+            f"Could not read {path.name}: {first_line(error)}. Fix that row, or save the file again."
+        ) from error
 
 
 def row_text(row: dict, columns: list[str], delimiter: str):
