@@ -300,11 +300,16 @@ class Classifier:
 
     def encoded_scores(self, encoded: list[Encoded], batch_size: int = 32) -> torch.Tensor:
         """`probabilities` of texts `encode` tokenized, for callers that also read what it says of them."""
+        # Batches of texts of similar length: padded to their longest, random batches of TREC questions were half
+        # padding (MiniLM predicted 1.5x as many questions/s over the dev split in length order).
+        order = sorted(range(len(encoded)), key=lambda index: len(encoded[index].input_ids))
         rows = [
-            self.forward_scores(self.tensors(encoded[start : start + batch_size]))
+            self.forward_scores(self.tensors([encoded[index] for index in order[start : start + batch_size]]))
             for start in range(0, len(encoded), batch_size)
         ]
-        return torch.cat(rows) if rows else torch.empty(0, len(self.labels))
+        if not rows:
+            return torch.empty(0, len(self.labels))
+        return torch.cat(rows)[torch.tensor(order).argsort()]  # back in the order of `encoded`
 
     def forward_scores(self, inputs: dict) -> torch.Tensor:
         """(texts, labels) scores of one tokenized batch."""
@@ -411,7 +416,11 @@ class OnnxModel:
         self.path, self.config = path, config
         options = onnxruntime.SessionOptions()
         options.intra_op_num_threads = torch.get_num_threads()  # one knob (torch.set_num_threads) for both runtimes
-        self.session = onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        # onnxruntime's fused SkipLayerNormalization kernel ran 4.5x slower than the Add + LayerNormalization it
+        # replaces (1,666 x 384 floats: 3.7 ms vs 0.8 ms, 1 thread); without it MiniLM serves 1.25x the questions/s.
+        self.session = onnxruntime.InferenceSession(
+            str(path), options, providers=["CPUExecutionProvider"], disabled_optimizers=["SkipLayerNormFusion"]
+        )
 
     def __call__(self, **inputs: torch.Tensor) -> SequenceClassifierOutput:
         """The graph's inputs (input_ids, attention_mask and, exported from a tokenizer that gives them,
