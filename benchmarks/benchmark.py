@@ -1,19 +1,22 @@
 """Train every family with its shipped recipe over several seeds and report mean ± std, speed and size.
 
-    python benchmarks/benchmark.py --train_file ../shared/data/trec/train_5500.label --seeds 42 43 44
-    python benchmarks/benchmark.py --train_file train.label --test_file TREC_10.label --models lstm cnn
-    python benchmarks/benchmark.py --train_file train.label --models bert cnn-vectors --pretrained /path/to/MiniLM
+    python benchmarks/benchmark.py --train_file $TRAIN_FILE --seeds 42 43 44
+    python benchmarks/benchmark.py --train_file $TRAIN_FILE --test_file $TEST_FILE --models lstm cnn
+    python benchmarks/benchmark.py --train_file $TRAIN_FILE --models bert cnn-vectors --pretrained $MINILM
 
-Writes benchmarks/results.json (every run and the aggregates), the Markdown table between the benchmark markers in
-README.md, and benchmarks/accuracy.png. Every figure comes from the runs: nothing is typed in. Hyperparameters are
-chosen on the validation (dev) split carved from the training file (the same questions for every seed); a
---test_file plays no part in any choice and is only reported. With lstm in the list, the course notebooks' plain
-training loop (benchmarks/notebook_loop.py) runs on the same data and seeds, and the speed ratio is reported.
+Writes, in --output_dir (default benchmarks/), results.json (every run and the aggregates), RESULTS.md (the tables,
+the commands that made them and their dates; the docs include it) and accuracy.png. Every figure comes from the
+runs: nothing is typed in. Hyperparameters are chosen on the validation (dev) split carved from the training file
+(the same questions for every seed); a --test_file plays no part in any choice and is only reported. With lstm in
+the list, the course notebooks' plain training loop (benchmarks/notebook_loop.py) runs on the same data and seeds,
+and the speed ratio is reported.
 """
 
 import argparse
+import datetime
 import json
 import os
+import re
 import statistics
 import subprocess
 import sys
@@ -50,7 +53,8 @@ TABLE_ORDER = (
     *DEFAULT_MODELS[DEFAULT_MODELS.index("lstm") + 1 :],
     *PRETRAINED_MODELS,
 )
-TABLE_START, TABLE_END = "<!-- benchmark:start -->", "<!-- benchmark:end -->"
+# Paths differ between machines: RESULTS.md shows these flags' values as the placeholders the docs use.
+PATH_PLACEHOLDERS = {"--train_file": "$TRAIN_FILE", "--test_file": "$TEST_FILE", "--pretrained": "$PRETRAINED"}
 LATENCY_QUESTIONS = 50
 
 
@@ -186,11 +190,12 @@ def markdown_table(results: dict) -> str:
         row += f" {s.get('threads', '–')} |"
         lines.append(row)
     seeds = next(iter(results.values()))["seeds"]
-    commands = "; ".join(f"`{command}`" for command in dict.fromkeys(s["command"] for s in results.values()))
-    lines.append(f"\nMean ± std over seeds {seeds}; produced by {commands}.")
+    lines.append(f"\nMean ± std over seeds {seeds}; produced by:\n")
+    invocations = dict.fromkeys((portable(s["command"]), s.get("date")) for s in results.values())
+    lines += [f"- `{command}`" + (f" ({date})" if date else "") for command, date in invocations]
     if any("threads" not in summary for summary in results.values()):
         lines.append(
-            "threads: torch's intra-op threads in training and timing; – where not recorded (torch's default)."
+            "\nthreads: torch's intra-op threads in training and timing; – where not recorded (torch's default)."
         )
     if "lstm" in results and NOTEBOOK_ROW in results:
         lines.append(notebook_comparison(results["lstm"], results[NOTEBOOK_ROW]))
@@ -203,7 +208,7 @@ def cpu_speed_table(results: dict) -> str:
     """bf16 training and int8 serving next to the fp32 torch figures, for the rows measured with --bf16 / --int8."""
     header = "| model | train samples/s | bf16 samples/s | dev acc | bf16 dev acc | int8 dev acc | p50 latency ms |"
     header += " int8 p50 ms | batched q/s | int8 q/s |"
-    lines = ["\nTraining in bf16 (`--bf16`) and serving the ONNX int8 export (`--int8`) on this CPU:\n", header]
+    lines = ["\nTraining in bf16 (`--bf16`) and serving the ONNX int8 export (`--int8`), on the same CPU:\n", header]
     lines.append("|" + "---|" * (header.count("|") - 1))
     for model, s in results.items():
         if not any(key.startswith(("bf16_", "int8_")) for key in s):
@@ -228,13 +233,19 @@ def notebook_comparison(recipe: dict, loop: dict) -> str:
     )
 
 
-def write_readme_table(readme: Path, table: str) -> None:
-    text = readme.read_text()
-    if TABLE_START not in text or TABLE_END not in text:
-        raise SystemExit(f"{readme} has no {TABLE_START} ... {TABLE_END} markers to put the table between.")
-    before, rest = text.split(TABLE_START, 1)
-    after = rest.split(TABLE_END, 1)[1]
-    readme.write_text(f"{before}{TABLE_START}\n{table}\n{TABLE_END}{after}")
+def portable(command: str) -> str:
+    """`command` with the paths of PATH_PLACEHOLDERS' flags replaced by their placeholders."""
+    for flag, placeholder in PATH_PLACEHOLDERS.items():
+        command = re.sub(rf"{flag} \S+", f"{flag} {placeholder}", command)
+    return command
+
+
+def write_results(path: Path, table: str) -> None:
+    """RESULTS.md: the tables alone, replaced whole on every run (the docs' benchmark page explains them).
+
+    docs/benchmarks.md includes it from its third line, below the title."""
+    title = "# Benchmark results\n\nWritten by `benchmarks/benchmark.py`; every figure comes from `results.json`.\n\n"
+    path.write_text(title + table + "\n")
 
 
 def plot(results: dict, path: Path) -> None:
@@ -269,8 +280,9 @@ def main(argv: list[str] | None = None) -> None:
         "--pretrained_embeddings",
     )
     parser.add_argument("--seeds", nargs="+", type=int, default=[42, 43, 44])
-    parser.add_argument("--output_dir", default=str(REPO / "benchmarks"), help="results.json, chart and runs/")
-    parser.add_argument("--readme", default=str(REPO / "README.md"), help="README whose table is replaced")
+    parser.add_argument(
+        "--output_dir", default=str(REPO / "benchmarks"), help="results.json, RESULTS.md, the chart and runs/"
+    )
     parser.add_argument(
         "--update", action="store_true", help="keep the other models' rows of an earlier results.json, redo these"
     )
@@ -286,7 +298,7 @@ def main(argv: list[str] | None = None) -> None:
         help="keep the finished runs an earlier benchmark with the same options left in runs/ (to finish one that "
         "stopped, or to measure inference and exports again) instead of training them again",
     )
-    # On a shared machine, fewer threads than cores keeps other work from stalling them (see the README's figures).
+    # On a shared machine, fewer threads than cores keeps other work from stalling them (docs/performance.md).
     parser.add_argument("--threads", type=int, help="intra-op threads of every run and timing (default: torch's)")
     parser.add_argument("extra", nargs=argparse.REMAINDER, help="after --: flags passed to every recipe run")
     args = parser.parse_args(argv)
@@ -297,6 +309,7 @@ def main(argv: list[str] | None = None) -> None:
         torch.set_num_threads(args.threads)
     output_dir = Path(args.output_dir)
     command = "python benchmarks/benchmark.py " + " ".join(argv if argv is not None else sys.argv[1:])
+    today = datetime.date.today().isoformat()
     # Latency is measured on dev questions, as a user would send them: raw text, one at a time.
     dev_split = load_data(DataArguments(train_file=args.train_file))["validation"]
     dev = (dev_split["text"], [dev_split.features["label"].names[label] for label in dev_split["label"]])
@@ -316,7 +329,7 @@ def main(argv: list[str] | None = None) -> None:
             model_runs.append(run)
             print(f"{model} seed {seed}: dev accuracy {run['eval_accuracy']:.4f}, {run['train_runtime']:.0f} s")
         runs += model_runs
-        results[model] = {**aggregate(model_runs), "command": command}
+        results[model] = {**aggregate(model_runs), "command": command, "date": today}
         if model == "lstm":
             loop_runs = [
                 {
@@ -327,12 +340,12 @@ def main(argv: list[str] | None = None) -> None:
                 for seed in args.seeds
             ]
             runs += loop_runs
-            results[NOTEBOOK_ROW] = {**aggregate(loop_runs), "command": command}
+            results[NOTEBOOK_ROW] = {**aggregate(loop_runs), "command": command, "date": today}
         results = in_table_order(results)
         # Written after every model, so a long benchmark that stops keeps what it measured.
         (output_dir / "results.json").write_text(json.dumps({"results": results, "runs": runs}, indent=2) + "\n")
     table = markdown_table(results)
-    write_readme_table(Path(args.readme), table)
+    write_results(output_dir / "RESULTS.md", table)
     plot(results, output_dir / "accuracy.png")
     print(table)
 

@@ -1,5 +1,6 @@
 """benchmarks/benchmark.py on tiny data: every figure it reports comes from the runs' own metrics.json."""
 
+import datetime
 import importlib.util
 import json
 from pathlib import Path
@@ -12,11 +13,11 @@ _spec.loader.exec_module(benchmark)
 
 def test_benchmark_writes_results_table_and_chart_from_the_runs(make_dataset, tmp_path):
     files = make_dataset(tmp_path / "data", extension="label", sizes={"train": 10, "test": 2})
-    readme = tmp_path / "README.md"
-    readme.write_text(f"# title\n\n{benchmark.TABLE_START}\nold table\n{benchmark.TABLE_END}\n\nafter\n")
     out = tmp_path / "bench"
+    out.mkdir()
+    (out / "RESULTS.md").write_text("old table\n")
     argv = ["--train_file", files["train"], "--test_file", files["test"], "--models", "lstm", "cnn"]
-    argv += ["--seeds", "1", "2", "--output_dir", str(out), "--readme", str(readme), "--", "--num_train_epochs", "1"]
+    argv += ["--seeds", "1", "2", "--output_dir", str(out), "--", "--num_train_epochs", "1"]
     benchmark.main(argv)
 
     report = json.loads((out / "results.json").read_text())
@@ -34,8 +35,9 @@ def test_benchmark_writes_results_table_and_chart_from_the_runs(make_dataset, tm
         assert abs(mean - (saved[0]["test_accuracy"] + saved[1]["test_accuracy"]) / 2) < 1e-12
         assert report["results"][model]["latency_p50_ms"][0] > 0
         assert report["results"][model]["peak_rss_mb"][0] > 100  # torch alone is more
-    text = readme.read_text()
-    assert "old table" not in text and text.endswith("after\n")
+    text = (out / "RESULTS.md").read_text()
+    assert "old table" not in text and "--train_file $TRAIN_FILE --test_file $TEST_FILE" in text
+    assert files["train"] not in text and f"({datetime.date.today().isoformat()})" in text
     assert f"| lstm | {benchmark.fmt(report['results']['lstm']['eval_accuracy'])} |" in text
     assert "benchmarks/benchmark.py" in text and (out / "accuracy.png").stat().st_size > 0
     loop = report["results"][benchmark.NOTEBOOK_ROW]
@@ -45,25 +47,23 @@ def test_benchmark_writes_results_table_and_chart_from_the_runs(make_dataset, tm
 
 
 def first_bow_and_cnn_run(make_dataset, tmp_path) -> tuple[list[str], Path]:
-    """A one-seed bow + cnn benchmark on tiny data, the start of the --update tests: (common flags, its README)."""
+    """A one-seed bow + cnn benchmark on tiny data, the start of the --update tests: (common flags, its RESULTS.md)."""
     files = make_dataset(tmp_path / "data", extension="label", sizes={"train": 10})
-    readme = tmp_path / "README.md"
-    readme.write_text(f"{benchmark.TABLE_START}\n{benchmark.TABLE_END}\n")
-    common = ["--train_file", files["train"], "--seeds", "1", "--output_dir", str(tmp_path), "--readme", str(readme)]
+    common = ["--train_file", files["train"], "--seeds", "1", "--output_dir", str(tmp_path)]
     benchmark.main([*common, "--models", "bow", "cnn", "--", "--num_train_epochs", "1"])
-    return common, readme
+    return common, tmp_path / "RESULTS.md"
 
 
 def test_update_redoes_only_the_named_models(make_dataset, tmp_path):
-    common, readme = first_bow_and_cnn_run(make_dataset, tmp_path)
+    common, results_md = first_bow_and_cnn_run(make_dataset, tmp_path)
     first = json.loads((tmp_path / "results.json").read_text())["results"]
     benchmark.main([*common, "--models", "bow", "--update", "--", "--num_train_epochs", "2"])
     second = json.loads((tmp_path / "results.json").read_text())["results"]
 
     assert list(second) == ["bow", "cnn"] and second["cnn"] == first["cnn"]  # the redone row keeps its place
     assert second["bow"]["command"].endswith("--num_train_epochs 2") and second["bow"] != first["bow"]
-    text = readme.read_text()
-    assert first["cnn"]["command"] in text and second["bow"]["command"] in text
+    text = results_md.read_text()
+    assert benchmark.portable(first["cnn"]["command"]) in text and benchmark.portable(second["bow"]["command"]) in text
     assert text.index("| bow |") < text.index("| cnn |")
 
 
@@ -75,7 +75,7 @@ def test_pretrained_goes_where_each_recipe_takes_it():
 
 
 def test_update_drops_rows_of_recipes_that_are_gone(make_dataset, tmp_path):
-    common, readme = first_bow_and_cnn_run(make_dataset, tmp_path)
+    common, results_md = first_bow_and_cnn_run(make_dataset, tmp_path)
     report = json.loads((tmp_path / "results.json").read_text())
     report["results"]["retired-recipe"] = report["results"]["cnn"]  # as if its YAML had been deleted since
     report["runs"].append({**report["runs"][-1], "model": "retired-recipe"})
@@ -85,15 +85,13 @@ def test_update_drops_rows_of_recipes_that_are_gone(make_dataset, tmp_path):
 
     assert list(report["results"]) == ["bow", "cnn"]
     assert {run["model"] for run in report["runs"]} == {"bow", "cnn"}
-    assert "retired-recipe" not in readme.read_text()
+    assert "retired-recipe" not in results_md.read_text()
 
 
 def test_bf16_and_int8_columns_come_from_their_own_runs_and_exports(make_dataset, tmp_path):
     files = make_dataset(tmp_path / "data", extension="label", sizes={"train": 10})
-    readme = tmp_path / "README.md"
-    readme.write_text(f"{benchmark.TABLE_START}\n{benchmark.TABLE_END}\n")
     argv = ["--train_file", files["train"], "--models", "cnn", "--seeds", "1", "--bf16", "--int8"]
-    benchmark.main([*argv, "--output_dir", str(tmp_path), "--readme", str(readme), "--", "--num_train_epochs", "1"])
+    benchmark.main([*argv, "--output_dir", str(tmp_path), "--", "--num_train_epochs", "1"])
 
     run = json.loads((tmp_path / "results.json").read_text())["runs"][0]
     bf16 = json.loads((tmp_path / "runs" / "cnn-seed1-bf16" / "run_args.json").read_text())
@@ -104,7 +102,7 @@ def test_bf16_and_int8_columns_come_from_their_own_runs_and_exports(make_dataset
     assert 0 <= run["int8_eval_accuracy"] <= 1 and run["int8_batched_questions_per_s"] > 0
     row = f"| cnn | {benchmark.fmt((run['train_samples_per_second'], 0.0), 1, 0)} |"
     row += f" {benchmark.fmt((run['bf16_train_samples_per_second'], 0.0), 1, 0)} |"
-    assert row in readme.read_text()
+    assert row in (tmp_path / "RESULTS.md").read_text()
 
 
 def load_script(name: str):
@@ -152,7 +150,7 @@ def test_hf_baseline_padded_or_not_trains_what_the_recipe_trains(make_dataset, t
 
 
 def test_reuse_keeps_finished_runs_and_measures_again(make_dataset, tmp_path):
-    common, readme = first_bow_and_cnn_run(make_dataset, tmp_path)
+    common, results_md = first_bow_and_cnn_run(make_dataset, tmp_path)
     run_dir = tmp_path / "runs" / "cnn-seed1"
     trained = (run_dir / "model.safetensors").stat().st_mtime_ns
     benchmark.main([*common, "--models", "cnn", "--update", "--reuse", "--int8", "--", "--num_train_epochs", "1"])
