@@ -5,13 +5,13 @@ BIN := $(VENV)/bin
 # The CPU build of torch; an unpinned torch pulls a multi-GB CUDA build. On a GPU machine: make TORCH=torch setup
 TORCH ?= torch==2.13.0
 
-.PHONY: setup demo benchmark test test-slow quality style
+.PHONY: setup demo benchmark test test-slow quality style docs
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet "$(TORCH)"
-	$(BIN)/python -m pip install --quiet -e ".[dev,space,search,export]"
+	$(BIN)/python -m pip install --quiet -e ".[dev,space,search,export,docs]"
 	touch $@
 
 setup: $(VENV)/.installed
@@ -45,6 +45,10 @@ quality: setup
 style: setup
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
+
+# The docs site (docs/, mkdocs.yml) into site/; --strict turns a broken link, anchor or include into an error.
+docs: setup
+	$(BIN)/mkdocs build --strict
 
 # The Gradio demo (space/): serves the models in SEQCLF_MODELS (default: the trained models in outputs/, e.g.
 # `make demo`'s outputs/demo-lstm) on http://127.0.0.1:$(SPACE_PORT)/.
