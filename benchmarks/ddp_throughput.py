@@ -1,6 +1,6 @@
 """One process vs two (CPU DDP over gloo): the same recipe, data and seeds; prints samples/s and accuracy of each.
 
-    python benchmarks/ddp_throughput.py --train_file ../shared/data/trec/train_5500.label [--model lstm]
+    python benchmarks/ddp_throughput.py --train_file $TRAIN_FILE [--model lstm]
     python benchmarks/ddp_throughput.py --train_file ... --effective_batch 32 --seeds 42 43 44
 
 Without --effective_batch both runs use the config's per-device batch, so the effective batch (per-device batch x

@@ -58,7 +58,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("model_dir", help="an output_dir of recipes/train.py (with its run_args.json)")
     parser.add_argument("--file", help="a labelled file to score instead of the run's dev split")
     # On a busy machine intra-op threads can spend most of a small model's time waiting for each other (see the
-    # README's export figures). ONNX sessions take torch's thread count, so this sets both.
+    # docs/performance.md). ONNX sessions take torch's thread count, so this sets both.
     parser.add_argument("--threads", type=int, help="intra-op threads of torch and onnxruntime (default: torch's)")
     args = parser.parse_args(argv)
     if args.threads:

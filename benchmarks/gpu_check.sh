@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Every GPU launcher config in recipes/accelerate/ on this machine's GPUs, in one go, one table row per run:
 #   single-gpu fp32 vs bf16 (lstm, MiniLM), then multi-gpu DDP and FSDP over all GPUs, then the FSDP save/load/resume
-#   tests. Figures for the README "Several processes, GPUs and nodes" section.
+#   tests. Figures for docs/distributed.md and docs/performance.md.
 #
-#   benchmarks/gpu_check.sh --train_file ../shared/data/trec/train_5500.label [--epochs 3] [--pretrained DIR]
+#   benchmarks/gpu_check.sh --train_file $TRAIN_FILE [--epochs 3] [--pretrained DIR]
 #
 # PYTHON (default: python) is the interpreter with seqclf-hf installed. Without a CUDA GPU it says so and runs a
 # one-step CPU smoke of the single-gpu and multi-gpu rows instead, so the script stays tested where there is none.

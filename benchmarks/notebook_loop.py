@@ -1,6 +1,6 @@
 """The course notebooks' training loop, the baseline recipes/train.py is measured against.
 
-    python benchmarks/notebook_loop.py --train_file ../shared/data/trec/train_5500.label --seed 42 --json out.json
+    python benchmarks/notebook_loop.py --train_file $TRAIN_FILE --seed 42 --json out.json
 
 As their BaseTrainer did: every question padded to the longest of its split, a plain BiLSTM reading the padding
 (final hidden states of both directions), Adam, a Python loop over batches, the dev split scored after each epoch and

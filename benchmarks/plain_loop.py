@@ -1,6 +1,6 @@
 """The recipe's own model, batches and optimizer in a bare PyTorch loop: what the Trainer's bookkeeping costs.
 
-    python benchmarks/plain_loop.py --model lstm --train_file ../shared/data/trec/train_5500.label --max_steps 300
+    python benchmarks/plain_loop.py --model lstm --train_file $TRAIN_FILE --max_steps 300
 
 Takes the same arguments as recipes/train.py and builds everything as the recipe does (data, tokenizer, model,
 the Trainer's data loader, AdamW and learning-rate schedule, gradient clipping), then trains with forward / backward /
