@@ -1,5 +1,5 @@
 """Every registered family is known everywhere a user meets it: the options, the model card, the Space's loader,
-the README's family table and the benchmark, all from the family's own configuration class."""
+the docs' and the README's family tables and the benchmark, all from the family's own configuration class."""
 
 import dataclasses
 import importlib.util
@@ -20,11 +20,14 @@ benchmark = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(benchmark)
 
 
-def readme_family_rows() -> dict[str, str]:
-    """`--model` name -> its row of the README's family table."""
-    table = (REPO / "README.md").read_text().split("## Model families", 1)[1].split("\n\n", 2)[1]
+def family_rows(page: Path) -> dict[str, str]:
+    """`--model` name -> its row of the family table in `page` (the table whose header starts with `--model`)."""
+    lines = page.read_text().splitlines()
+    start = next(index for index, line in enumerate(lines) if line.startswith("| `--model` |"))
     rows = {}
-    for row in table.splitlines()[2:]:
+    for row in lines[start + 2 :]:
+        if not row.startswith("|"):
+            break
         for name in re.findall(r"`([\w-]+)`", row.split("|")[1]):
             rows[name] = row
     return rows
@@ -57,12 +60,17 @@ def test_the_loader_the_space_uses_describes_the_family(family, make_model, tmp_
     assert load_classifier(tmp_path).description.startswith(model.config.describe())
 
 
-def test_readme_family_table_lists_every_family_and_its_options():
-    rows = readme_family_rows()
-    assert set(FAMILIES) <= set(rows)
+def test_docs_family_table_lists_every_family_and_its_options():
+    rows = family_rows(REPO / "docs" / "families.md")
+    assert set(FAMILIES) <= set(rows), f"docs/families.md has no row for {set(FAMILIES) - set(rows)}"
     for family, (config_class, _, _) in CUSTOM_FAMILIES.items():
         for name in config_class.architecture_fields:
-            assert f"`{name}`" in rows[family], f"README's {family} row does not list {name}"
+            assert f"`{name}`" in rows[family], f"docs/families.md's {family} row does not list {name}"
+
+
+def test_readme_family_table_lists_every_family():
+    rows = family_rows(REPO / "README.md")
+    assert set(FAMILIES) <= set(rows), f"README.md's family table has no row for {set(FAMILIES) - set(rows)}"
 
 
 def test_benchmark_has_a_row_for_every_family():
