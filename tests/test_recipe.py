@@ -17,7 +17,7 @@ from seqclf_hf.arguments import ModelArguments
 from seqclf_hf.build import build_model, build_tokenizer, train_tokenizer
 from seqclf_hf.errors import ConfigError, ModelSetupError
 from seqclf_hf.models import CUSTOM_FAMILIES, FAMILIES
-from seqclf_hf.recipe_args import CONFIGS_DIR, parse_args
+from seqclf_hf.recipe_parser import CONFIGS_DIR, parse_args
 
 REPO = Path(__file__).resolve().parents[1]
 TRAIN_SCRIPT = REPO / "recipes" / "train.py"
