@@ -1,4 +1,4 @@
-"""Load a text-classification dataset from the Hub, local files or TREC `.label` files; split and tokenize it.
+"""Load a text-classification dataset from the Hub or local files (read by reader.py); split and tokenize it.
 
 Every split comes out with `text` (str; a text pair adds `text_pair`) and `label`: a `ClassLabel` whose names are the
 label strings ordered from the training split (a list of them for multi-label, a float for regression), so the rest

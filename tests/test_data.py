@@ -10,7 +10,6 @@ from datasets import Dataset, DatasetDict
 from tiny_runs import model_args, tiny_training
 
 from seqclf_hf.arguments import DataArguments
-from seqclf_hf.build import train_tokenizer
 from seqclf_hf.data import load_data, tokenize
 from seqclf_hf.errors import DataError
 from seqclf_hf.inference import load_classifier
@@ -272,11 +271,6 @@ def test_sample_dataset_ships_with_the_package(trec_labels):
     assert data["train"].features["label"].names == list(trec_labels)
     assert len(data["train"]) + len(data["validation"]) >= 300
     assert set(label_strings(data["validation"])) == set(trec_labels)
-
-
-@pytest.fixture
-def word_tokenizer(make_rows):
-    return train_tokenizer([row["text"] for row in make_rows(14)], "word", vocab_size=1000)
 
 
 def test_tokenize_stores_unpadded_rows(csv_dataset, word_tokenizer):

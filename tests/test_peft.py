@@ -9,7 +9,7 @@ from peft import PeftModel
 from transformers import AutoModelForSequenceClassification, AutoTokenizer, TrainingArguments
 from transformers import pipeline as hf_pipeline
 
-import seqclf_hf  # noqa: F401  (registers the custom families, so saved ones load without remote code)
+import seqclf_hf.models  # noqa: F401  (registers the custom families, so saved ones load without remote code)
 from seqclf_hf.arguments import DataArguments, ModelArguments, PeftArguments, RunArguments
 from seqclf_hf.build import build_model, train_tokenizer
 from seqclf_hf.errors import ConfigError, ModelSetupError
