@@ -50,13 +50,13 @@ style: setup
 docs: setup
 	$(BIN)/mkdocs build --strict
 
-# The Gradio demo (space/): serves the models in SEQCLF_MODELS (default: the trained models in outputs/, e.g.
-# `make demo`'s outputs/demo-lstm) on http://127.0.0.1:$(SPACE_PORT)/.
+# The Gradio demo shipped with the package (`seqclf-hf space`): serves the models in SEQCLF_MODELS (default: the
+# trained models in outputs/, e.g. `make demo`'s outputs/demo-lstm) on http://127.0.0.1:$(SPACE_PORT)/.
 SPACE_PORT ?= 7860
 .PHONY: space test-browser
 
 space: setup
-	GRADIO_SERVER_PORT=$(SPACE_PORT) GRADIO_ANALYTICS_ENABLED=False $(BIN)/python space/app.py
+	GRADIO_SERVER_PORT=$(SPACE_PORT) GRADIO_ANALYTICS_ENABLED=False $(BIN)/seqclf-hf space
 
 # The Space in headless Chromium: type a question, click Classify, read the label, save a screenshot
 # (SPACE_SCREENSHOT=path; SPACE_TEST_MODELS=dir1,dir2 to use trained models instead of tiny random ones).

@@ -33,8 +33,9 @@ import yaml
 from seqclf_hf.arguments import DataArguments
 from seqclf_hf.data import load_data
 from seqclf_hf.export import export_onnx
-from seqclf_hf.inference import is_adapter, load_classifier
+from seqclf_hf.inference import load_classifier
 from seqclf_hf.models import CUSTOM_FAMILIES, PRETRAINED_FAMILY
+from seqclf_hf.run_layout import is_adapter
 
 REPO = Path(__file__).resolve().parents[1]
 TRAIN_SCRIPT = REPO / "recipes" / "train.py"

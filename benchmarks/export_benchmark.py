@@ -20,8 +20,8 @@ from benchmark import inference_speed  # same folder: the latency and questions/
 from seqclf_hf.arguments import DataArguments
 from seqclf_hf.data import load_data
 from seqclf_hf.export import export_onnx
-from seqclf_hf.hub import RUN_ARGS_FILE
 from seqclf_hf.inference import load_classifier
+from seqclf_hf.run_layout import RUN_ARGS_FILE
 
 BATCH_SIZE = 64
 

@@ -18,8 +18,9 @@ import torch
 from transformers import set_seed
 
 from seqclf_hf.build import build_model
-from seqclf_hf.recipe_args import parse_args
-from seqclf_hf.training import describe_task, make_trainer, prepare_data
+from seqclf_hf.recipe_parser import parse_args
+from seqclf_hf.trainer import make_trainer
+from seqclf_hf.training import describe_task, prepare_data
 
 
 def batches(loader, steps: int):
@@ -40,7 +41,7 @@ def train_plain(argv: list[str]) -> dict:
     raw, _, tokenizer, tokenized = prepare_data(model_args, data_args, training_args)
     task = describe_task(raw["train"], data_args, run_args)
     model = build_model(model_args, tokenizer, task.labels, task.problem_type)
-    trainer = make_trainer(training_args, tokenized, tokenizer, task.labels, data_args.length_buckets, model=model)
+    trainer = make_trainer(training_args, tokenized, tokenizer, task, data_args.length_buckets, model=model)
     trainer.create_optimizer_and_scheduler(num_training_steps=training_args.max_steps)
     optimizer, scheduler = trainer.optimizer, trainer.lr_scheduler
     model.train()

@@ -10,11 +10,10 @@ from dataclasses import dataclass, field, fields, make_dataclass
 from typing import Literal
 
 from .models import CUSTOM_FAMILIES, FAMILIES
+from .tasks import PROBLEM_TYPES
 
 TOKENIZER_TRAINERS = ("none", "word", "wordpiece")
 EMBEDDING_MODES = ("scratch", "init-only", "init-fine-tune")
-# transformers' names, as `config.problem_type` holds them.
-PROBLEM_TYPES = ("single_label_classification", "multi_label_classification", "regression")
 
 
 @dataclass
@@ -93,8 +92,10 @@ def option_type(config_class, name: str):
 
 def option_help(config_class, name: str) -> str:
     """The field's entry in the configuration's docstring, on one line."""
-    entry = re.search(rf"^    {name} \(`.*\n((?:        .*\n?)+)", config_class.__doc__, flags=re.MULTILINE)
-    return " ".join(entry.group(1).split()).rstrip(".") if entry else ""
+    # `name (`type`, ...):` under Args:, then its description, indented 4 more.
+    pattern = rf"^( +){name} \(`.*\n((?:\1    .*\n?)+)"
+    entry = re.search(pattern, config_class.__doc__, flags=re.MULTILINE)
+    return " ".join(entry.group(2).split()).rstrip(".") if entry else ""
 
 
 def architecture_options() -> list[tuple]:
@@ -109,8 +110,9 @@ def architecture_options() -> list[tuple]:
     return options
 
 
-# The model options: the fields above plus every family's architecture fields, each read from its configuration
-# class, so adding a family needs no change here.
+# class ModelArguments(ModelOptions): the model options, built here by make_dataclass from the fields of ModelOptions
+# plus every family's architecture fields, each read from its configuration class (its `architecture_fields`, default
+# and docstring line), so adding a family needs no change here.
 ModelArguments = make_dataclass("ModelArguments", architecture_options(), bases=(ModelOptions,))
 ARCHITECTURE_FIELDS = tuple(
     field.name for field in fields(ModelArguments) if field.name not in ModelOptions.__dataclass_fields__

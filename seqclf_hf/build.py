@@ -11,7 +11,6 @@ from .embeddings import TokenVectors, copy_into, from_encoder, from_text_file, r
 from .errors import ModelSetupError
 from .hub_access import hub_reachable
 from .models import CUSTOM_FAMILIES, PRETRAINED_FAMILY
-from .validation import check_architecture, check_embedding_options, check_tokenizer_options
 
 logger = logging.getLogger(__name__)
 
@@ -106,7 +105,8 @@ def words_with_vectors(args: ModelArguments) -> list[str]:
 
 
 def build_tokenizer(args: ModelArguments, train_texts: list[str]):
-    check_tokenizer_options(args)
+    """The tokenizer of the options (validate_options checked them): the encoder's, a Hub one, or one learnt from
+    `train_texts`."""
     if args.model_family == PRETRAINED_FAMILY:
         return load_pretrained(
             AutoTokenizer,
@@ -140,10 +140,9 @@ def build_model(args: ModelArguments, tokenizer, labels: list[str], problem_type
     """A fresh model of `args.model_family` for these labels (bert: the pretrained encoder with a new head).
 
     `labels` name the outputs (a regression has one); the config carries `problem_type` (None: transformers infers
-    it), so the loss, `pipeline` and every loader treat the outputs as transformers' own heads do.
+    it), so the loss, `pipeline` and every loader treat the outputs as transformers' own heads do. The options were
+    checked by validate_options.
     """
-    check_embedding_options(args)
-    check_architecture(args)
     id2label = dict(enumerate(labels))
     task = {
         "id2label": id2label,

@@ -1,92 +1,32 @@
-"""Load a text-classification dataset from the Hub, local files or TREC `.label` files; split and tokenize it.
+"""Load a text-classification dataset from the Hub or local files (read by reader.py); split and tokenize it.
 
 Every split comes out with `text` (str; a text pair adds `text_pair`) and `label`: a `ClassLabel` whose names are the
 label strings ordered from the training split (a list of them for multi-label, a float for regression), so the rest
 of the toolkit never sees a dataset's own column names.
 """
 
-import codecs
 import logging
 from pathlib import Path
 
 import datasets
-import numpy as np
-import torch
 from datasets import ClassLabel, Dataset, DatasetDict
-from torch.utils.data import Sampler
 
 from .arguments import DataArguments
 from .errors import DataError
 from .hub_access import hub_reachable
-from .validation import check_data_sources, parse_class_weights
+from .reader import FORMATS, file_format, read_dataset, text_columns
+from .run_layout import SPLIT_NAMES, SPLITS
+from .tasks import ProblemType
 
 logger = logging.getLogger(__name__)
 
 TREC_HUB_ID = "CogComp/trec"
 SAMPLE_DATASET = "sample"
-FILE_BUILDERS = {".csv": "csv", ".json": "json", ".jsonl": "json", ".parquet": "parquet"}
-SPLIT_FILES = {"train": "train_file", "validation": "validation_file", "test": "test_file"}
 
 
 def sample_data_path() -> Path:
     """The questions shipped with the package: written for this project, all six TREC classes."""
     return Path(__file__).parent / "sample_data" / "questions.csv"
-
-
-def read_trec_label_file(path: str | Path, granularity: str = "coarse", encoding: str = "utf-8") -> Dataset:
-    """Read a TREC `.label` file: `COARSE:fine question words ...` per line.
-
-    The label is everything before the first space, so the fine label ("manner") never leaks into the text.
-    Bytes that are not valid in `encoding` are replaced (and counted) rather than dropping the line: TREC's own
-    files have a few.
-    """
-    raw_lines = Path(path).read_bytes().splitlines()
-    texts, labels, undecodable = [], [], 0
-    for line_number, raw in enumerate(raw_lines, start=1):
-        try:
-            line = raw.decode(encoding)
-        except UnicodeDecodeError:
-            line, undecodable = raw.decode(encoding, errors="replace"), undecodable + 1
-        if not line.strip():
-            continue
-        label, _, question = line.strip().partition(" ")
-        if ":" not in label or not question.strip():
-            raise DataError(
-                f"{path}, line {line_number}: expected 'COARSE:fine question text', got {line.strip()[:80]!r}. "
-                "Fix the line, or use a .csv/.json file for data in another format."
-            )
-        labels.append(label.split(":")[0] if granularity == "coarse" else label)
-        texts.append(question.strip())
-    if undecodable:
-        logger.warning(
-            "%s: %d line(s) were not valid %s; bad bytes were replaced with U+FFFD (the file's encoding: "
-            "--file_encoding).",
-            *(path, undecodable, encoding),
-        )
-    return Dataset.from_dict({"text": texts, "label": labels})
-
-
-def first_undecodable_line(path: Path, encoding: str) -> tuple[int, bytes] | None:
-    """(number, bytes) of the first line of `path` that is not valid `encoding`, or None when every line is."""
-    decoder = codecs.getincrementaldecoder(encoding)()  # incremental: a character may span a line break (UTF-16)
-    with path.open("rb") as lines:
-        for number, line in enumerate(lines, start=1):
-            try:
-                decoder.decode(line)
-            except UnicodeDecodeError:
-                return number, line
-    return None
-
-
-def check_encoding(path: Path, encoding: str) -> None:
-    """A text file that does not decode is a one-line error, not the `datasets` builder's long traceback."""
-    bad = first_undecodable_line(path, encoding)
-    if bad:
-        number, line = bad
-        raise DataError(
-            f"{path}, line {number}, is not valid {encoding}: {line.strip()[:80]!r}. Give the file's encoding with "
-            "--file_encoding (e.g. --file_encoding latin-1), or save it as UTF-8."
-        )
 
 
 def read_local_file(path: str, granularity: str, encoding: str = "utf-8") -> Dataset:
@@ -95,32 +35,9 @@ def read_local_file(path: str, granularity: str, encoding: str = "utf-8") -> Dat
         raise DataError(f"Data file {path!r} does not exist. Check the path given to --train/validation/test_file.")
     if file_path.stat().st_size == 0:
         raise DataError(f"Data file {path!r} is empty. Give a file with one example per row.")
-    try:
-        codecs.lookup(encoding)
-    except LookupError as error:
-        raise DataError(
-            f"Unknown --file_encoding {encoding!r}; give a codec name, e.g. utf-8, latin-1, cp1252."
-        ) from error
-    if file_path.suffix == ".label":
-        return read_trec_label_file(file_path, granularity, encoding)
-    builder = FILE_BUILDERS.get(file_path.suffix)
-    if builder is None:
-        raise DataError(
-            f"Data file {path!r} has an unsupported extension; use one of {', '.join([*FILE_BUILDERS, '.label'])}."
-        )
-    if builder == "parquet":  # binary: its strings are UTF-8 by definition
-        return load_file(builder, file_path)
-    check_encoding(file_path, encoding)
-    return load_file(builder, file_path, encoding=encoding)
-
-
-def load_file(builder: str, file_path: Path, **options) -> Dataset:
-    try:
-        return datasets.load_dataset(builder, data_files=str(file_path), split="train", **options)
-    except ValueError as error:  # e.g. a CSV with a header and no rows: "corresponds to no data"
-        raise DataError(
-            f"{str(file_path)!r} holds no examples ({error}). Give a file with one example per row."
-        ) from error
+    if file_format(file_path) is None:
+        raise DataError(f"Data file {path!r} has an unsupported extension; use one of {', '.join(FORMATS)}.")
+    return read_dataset(file_path, granularity, encoding)
 
 
 def load_hub_dataset(args: DataArguments) -> DatasetDict:
@@ -153,26 +70,20 @@ def predict_source(args: DataArguments) -> str | None:
 
 
 def check_text_columns(dataset: Dataset, args: DataArguments, source: str) -> list[str]:
-    """The text column(s) of `args`, each checked to be in `dataset`."""
-    texts, text_flag = text_columns(args)
-    for column in texts:
-        if column not in dataset.column_names:
-            raise DataError(
-                f"{source} has no column {column!r}; its columns are {dataset.column_names}. Name the right one "
-                f"with {text_flag}."
-            )
-    return texts
+    """The text column(s) of `dataset`: the ones `args` names (in any case), or the first with a usual name."""
+    wanted, how = wanted_text_columns(args)
+    return text_columns(dataset.column_names, wanted, source, how)
 
 
 def load_raw_splits(args: DataArguments) -> tuple[DatasetDict, dict[str, str]]:
     """Every labelled split the source has, and where each came from (for error messages). A file to predict is
     read here only for its columns, so a wrong one fails before training."""
-    check_data_sources(args)
-    given_files = {split: getattr(args, attr) for split, attr in SPLIT_FILES.items() if getattr(args, attr)}
+    files = {split.name: getattr(args, split.file_option) for split in SPLITS}
+    given_files = {split: path for split, path in files.items() if path}
     to_predict = predict_source(args)
     if to_predict:
-        if Path(to_predict).suffix not in FILE_BUILDERS:
-            raise DataError(f"--predict_file {to_predict}: give a {', '.join(FILE_BUILDERS)} file.")
+        if file_format(Path(to_predict)) is None:
+            raise DataError(f"--predict_file {to_predict}: give a {', '.join(FORMATS)} file.")
         check_text_columns(read_local_file(to_predict, args.label_granularity, args.file_encoding), args, to_predict)
         logger.info("%s is predicted after training, not scored (output_dir/predict_results.csv).", to_predict)
         if given_files.get("test") == to_predict:
@@ -200,11 +111,11 @@ def default_label_column(columns: list[str], granularity: str) -> str:
     return trec_column if trec_column in columns else "label"
 
 
-def text_columns(args: DataArguments) -> tuple[list[str], str]:
-    """The text column(s) to read, and the option that named them (for error messages)."""
+def wanted_text_columns(args: DataArguments) -> tuple[list[str] | None, str]:
+    """The text column(s) the options name (None: the usual names), and the option that names them (for errors)."""
     if args.text_column_names:
         return [name.strip() for name in args.text_column_names.split(",") if name.strip()], "--text_column_names"
-    return [args.text_column_name or "text"], "--text_column_name"
+    return ([args.text_column_name] if args.text_column_name else None), "--text_column_name"
 
 
 def select_columns(dataset: Dataset, args: DataArguments, source: str) -> Dataset:
@@ -242,10 +153,10 @@ def infer_problem_type(feature, label_delimiter: str | None) -> str:
     """What transformers calls the task, from the training split's label column: lists (or delimited strings) are
     several labels per text, floats a number per text, anything else one label per text."""
     if is_list(feature) or label_delimiter:
-        return "multi_label_classification"
+        return ProblemType.MULTI_LABEL
     if isinstance(feature, datasets.Value) and feature.dtype.startswith("float"):
-        return "regression"
-    return "single_label_classification"
+        return ProblemType.REGRESSION
+    return ProblemType.SINGLE_LABEL
 
 
 def split_labels(value, delimiter: str | None) -> list[str]:
@@ -271,14 +182,14 @@ def regression_value(value, row: int, split: str, source: str) -> float:
 def label_values(dataset: Dataset, problem_type: str, delimiter: str | None, split: str, source: str) -> Dataset:
     """The label column as a name (single-label), a list of names (multi-label) or a float (regression)."""
     feature = dataset.features["label"]
-    if problem_type == "single_label_classification":
+    if problem_type == ProblemType.SINGLE_LABEL:
         if is_list(feature):
             raise DataError(
                 f"Row 1 of the {split} split ({source}) has a list of labels {dataset[0]['label']!r} in a "
                 "single-label run: give --problem_type multi_label_classification for several labels per text."
             )
         return dataset.cast_column("label", datasets.Value("string"))  # integer labels too become names
-    if problem_type == "multi_label_classification":
+    if problem_type == ProblemType.MULTI_LABEL:
         names = datasets.List(datasets.Value("string"))
         return dataset.map(
             lambda row: {"label": split_labels(row["label"], delimiter)},
@@ -320,30 +231,10 @@ def task_of(train: Dataset, args: DataArguments) -> tuple[str, list[str]]:
     """(problem type, output names) of loaded data: a regression's one output is named after its label column."""
     feature = train.features["label"]
     if isinstance(feature, ClassLabel):
-        return "single_label_classification", feature.names
+        return ProblemType.SINGLE_LABEL, feature.names
     if is_list(feature):
-        return "multi_label_classification", feature.feature.names
-    return "regression", [args.label_column_name or "label"]
-
-
-def class_weights(spec: str | None, train: Dataset, problem_type: str) -> list[float] | None:
-    """One loss weight per class for --class_weights: given, or (auto) the inverse of each class's frequency in the
-    training split, scaled so that a balanced split gets 1 everywhere."""
-    if not spec:
-        return None
-    if problem_type != "single_label_classification":
-        raise DataError(f"--class_weights weighs the classes of a single-label run; this one is {problem_type}.")
-    names = train.features["label"].names
-    if spec == "auto":
-        counts = np.bincount(np.asarray(train["label"]), minlength=len(names))
-        return (len(train) / (len(names) * counts)).tolist()
-    weights = parse_class_weights(spec)
-    if len(weights) != len(names):
-        raise DataError(
-            f"--class_weights gives {len(weights)} weights for {len(names)} labels ({names}): give one per label, "
-            "in that order, or auto."
-        )
-    return weights
+        return ProblemType.MULTI_LABEL, feature.feature.names
+    return ProblemType.REGRESSION, [args.label_column_name or "label"]
 
 
 def carve_split(dataset: Dataset, fraction: float, seed: int) -> tuple[Dataset, Dataset]:
@@ -379,7 +270,7 @@ def load_data(args: DataArguments) -> DatasetDict:
     """Load, validate and split: train / validation (/ test) with `text` (and `text_pair`) and `label` columns:
     a ClassLabel (single-label), a list of ClassLabel (multi-label) or a float (regression)."""
     raw, sources = load_raw_splits(args)
-    unknown = set(raw) - set(SPLIT_FILES)
+    unknown = set(raw) - set(SPLIT_NAMES)
     if unknown:
         logger.info("Ignoring dataset splits %s (only train/validation/test are used).", sorted(unknown))
     if "train" not in raw:
@@ -388,7 +279,7 @@ def load_data(args: DataArguments) -> DatasetDict:
             "--train_split_name, or pass --train_file."
         )
     selected = DatasetDict()
-    for split in SPLIT_FILES:
+    for split in SPLIT_NAMES:
         if split in raw:
             selected[split] = select_columns(raw[split], args, sources[split])
             if len(selected[split]) == 0:
@@ -400,7 +291,7 @@ def load_data(args: DataArguments) -> DatasetDict:
     logger.info("Problem type: %s (%s).", problem_type, how)
     for split in selected:
         selected[split] = label_values(selected[split], problem_type, args.label_delimiter, split, sources[split])
-    if problem_type != "regression":
+    if problem_type != ProblemType.REGRESSION:
         names = label_names(selected["train"], sources["train"])
         for split in selected:
             selected[split] = encode_labels(selected[split], names, split, sources[split])
@@ -441,39 +332,6 @@ def tokenize(dataset: DatasetDict, tokenizer, max_seq_length: int) -> DatasetDic
     tokenized = dataset.map(encode, batched=True, remove_columns=texts)
     # The map keeps the label column's type (ids); transformers' heads need float targets for BCE.
     return tokenized.cast_column("label", datasets.List(datasets.Value("float32"))) if num_labels else tokenized
-
-
-class LengthBucketSampler(Sampler[int]):
-    """Indices whose consecutive `batch_size` slices are texts of similar length, the batches in random order.
-
-    Each epoch shuffles the examples, sorts groups of `batches_per_group` batches by length, cuts them into batches
-    and shuffles the batches. The Trainer's group_by_length stops after the sorting, so each group's batches run
-    from the longest texts to the shortest, and on TREC length follows the class.
-    """
-
-    def __init__(self, lengths: list[int], batch_size: int, seed: int, batches_per_group: int = 50):
-        self.lengths, self.batch_size, self.seed = lengths, batch_size, seed
-        self.group_size = batch_size * batches_per_group
-        self.epoch = 0
-
-    def set_epoch(self, epoch: int) -> None:
-        """Called by the Trainer each epoch: every process of a distributed run draws the same order."""
-        self.epoch = epoch
-
-    def __len__(self) -> int:
-        return len(self.lengths)
-
-    def __iter__(self):
-        generator = torch.Generator().manual_seed(self.seed + self.epoch)
-        order = torch.randperm(len(self.lengths), generator=generator).tolist()
-        by_length = []
-        for start in range(0, len(order), self.group_size):
-            by_length += sorted(order[start : start + self.group_size], key=self.lengths.__getitem__)
-        batches = [by_length[start : start + self.batch_size] for start in range(0, len(by_length), self.batch_size)]
-        # A short batch stays last: anywhere else, every batch after it would straddle two lengths.
-        short = [batches.pop()] if len(batches[-1]) < self.batch_size else []
-        shuffled = [batches[i] for i in torch.randperm(len(batches), generator=generator).tolist()]
-        return iter([index for batch in shuffled + short for index in batch])
 
 
 def texts_of(dataset: Dataset) -> list:

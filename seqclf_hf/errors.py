@@ -21,3 +21,7 @@ def first_line(error: BaseException) -> str:
     """The first line of an error's message (its class name when it has none): library errors can run to pages."""
     message = str(error).strip()
     return message.splitlines()[0] if message else type(error).__name__
+
+
+class TrainingInterrupted(Exception):
+    """Ctrl-C stopped training after a checkpoint was saved: not a failure, and no traceback either."""

@@ -1,6 +1,6 @@
 """Export a trained model to ONNX, optionally int8, as a folder `load_classifier` serves with onnxruntime.
 
-python -m seqclf_hf.export MODEL_DIR --onnx [--int8] [--output DIR] [--overwrite]
+seqclf-hf export MODEL_DIR --onnx [--int8] [--output DIR] [--overwrite]
 
 MODEL_DIR is an output_dir of recipes/train.py (any family), its `merged/` LoRA model, or a fine-tuned encoder folder.
 The export folder holds `model.onnx` (inputs `input_ids`, `attention_mask` and, where the tokenizer gives them,
@@ -11,14 +11,24 @@ requires transformers < 4.58, and the TorchScript exporter fixes the recurrent g
 
 import argparse
 import shutil
-import sys
 from pathlib import Path
 
 import torch
 
-from .errors import ConfigError, UserInputError
-from .inference import ONNX_FILE, import_optional, is_adapter, is_onnx_export, load_classifier
-from .safety import INCOMPLETE_SUFFIX, OutputPlan, check_writable, holds_files, publish
+from .errors import ConfigError
+from .inference import import_optional, load_classifier
+from .output_dir import OutputPlan, check_writable, holds_files, publish
+from .run_layout import (
+    CONFIG_FILE,
+    INCOMPLETE_SUFFIX,
+    MERGED_DIR,
+    ONNX_DIR,
+    ONNX_FILE,
+    ONNX_INT8_DIR,
+    beside,
+    is_adapter,
+    is_onnx_export,
+)
 
 # Two texts of different lengths: the example batch is padded, so the graph is traced with a real attention mask.
 # (torch.export would fix an axis whose example size is 1, hence two texts of two tokens or more.)
@@ -47,9 +57,9 @@ def check_model_dir(model_dir: Path) -> None:
     if is_adapter(model_dir):
         raise ConfigError(
             f"{model_dir} holds a peft adapter, which has no graph of its own. Export the merged LoRA model "
-            f"({model_dir / 'merged'}) instead."
+            f"({model_dir / MERGED_DIR}) instead."
         )
-    if not (model_dir / "config.json").is_file():
+    if not (model_dir / CONFIG_FILE).is_file():
         raise ConfigError(
             f"{model_dir} holds no model (no config.json). Give an output_dir of recipes/train.py, its merged/ "
             "folder, or a fine-tuned encoder folder."
@@ -63,7 +73,7 @@ def prepare_output(output: Path, overwrite: bool) -> Path:
             f"{output} already holds files. Pass --overwrite to replace them, or choose another --output."
         )
     check_writable(output)
-    work_dir = output.with_name(output.name + INCOMPLETE_SUFFIX)
+    work_dir = beside(output, INCOMPLETE_SUFFIX)
     if work_dir.exists():  # left by an export that did not finish
         shutil.rmtree(work_dir)
     work_dir.mkdir(parents=True)
@@ -72,7 +82,7 @@ def prepare_output(output: Path, overwrite: bool) -> Path:
 
 def write_onnx(classifier, path: Path) -> None:
     # Eager attention (matmul, softmax, matmul) makes a leaner graph than torch.export's SDPA decomposition, which
-    # adds masking ops and transposes: MiniLM int8 served 1.08x the questions/s.
+    # adds masking ops and transposes, and serves more questions/s (docs: the performance page).
     classifier.model.set_attn_implementation("eager")
     example = classifier.tensors(classifier.encode(EXAMPLE_TEXTS))
     names = [name for name in INPUT_NAMES if name in example]
@@ -98,8 +108,8 @@ def quantize_int8(path: Path) -> None:
     """Replace the graph at `path` by its int8 version (weights int8, activations quantized on the fly)."""
     quantization = import_optional("onnxruntime.quantization")
     # The ops onnxruntime quantizes dynamically but two, with a scale per output channel. Not Conv: its ConvInteger
-    # kernel is slower than the float Conv on x86 (cnn-vectors served 0.35x torch's questions/s with it). Not Gather,
-    # the embedding lookup: int8 embeddings cost MiniLM 0.55 points of dev accuracy (0.18 without them).
+    # kernel is slower than the float Conv on x86. Not Gather, the embedding lookup: int8 embeddings cost accuracy
+    # (docs: the performance page has both measurements).
     registry = import_optional("onnxruntime.quantization.registry").IntegerOpsRegistry
     ops = [op for op in registry if op not in ("Conv", "Gather")]
     fp32 = path.with_suffix(".fp32.onnx")
@@ -116,7 +126,7 @@ def export_onnx(model_dir, output=None, int8: bool = False, overwrite: bool = Fa
         import_optional(module)
     model_dir = Path(model_dir)
     check_model_dir(model_dir)
-    output = Path(output) if output else model_dir / ("onnx-int8" if int8 else "onnx")
+    output = Path(output) if output else model_dir / (ONNX_INT8_DIR if int8 else ONNX_DIR)
     work_dir = prepare_output(output, overwrite)
     try:
         classifier = load_classifier(model_dir)
@@ -135,8 +145,8 @@ def export_onnx(model_dir, output=None, int8: bool = False, overwrite: bool = Fa
     return output
 
 
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m seqclf_hf.export", description=__doc__.splitlines()[0])
+def main(argv: list[str] | None = None, prog: str = "seqclf-hf export") -> None:
+    parser = argparse.ArgumentParser(prog=prog, description=__doc__.splitlines()[0])
     parser.add_argument(
         "model_dir", help="an output_dir of recipes/train.py, its merged/ folder, or an encoder folder"
     )
@@ -147,12 +157,11 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     if not args.onnx:
         parser.error("name the format: --onnx (the one format so far)")
-    try:
-        output = export_onnx(args.model_dir, args.output, int8=args.int8, overwrite=args.overwrite)
-    except UserInputError as error:
-        sys.exit(f"error: {error}")
+    output = export_onnx(args.model_dir, args.output, int8=args.int8, overwrite=args.overwrite)
     print(f"Exported {args.model_dir} to {output}: seqclf_hf.inference.load_classifier({str(output)!r}) serves it.")
 
 
 if __name__ == "__main__":
-    main()
+    from .cli import run_command  # user errors are answered in one place, as for `seqclf-hf export`
+
+    run_command("export")

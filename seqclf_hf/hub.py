@@ -6,32 +6,26 @@ import json
 from pathlib import Path
 
 from huggingface_hub import EvalResult, HfApi, ModelCard, ModelCardData
-from peft.utils import CONFIG_NAME as ADAPTER_CONFIG
 
 from .errors import ConfigError, UserInputError
-from .inference import is_adapter, load_classifier, load_config
+from .inference import load_classifier, load_config
+from .run_layout import (
+    ADAPTER_CONFIG,
+    CONFIG_FILE,
+    METRICS_FILE,
+    MODEL_CARD_FILE,
+    RUN_ARGS_FILE,
+    SPLITS,
+    TRAINING_CURVE_FILE,
+    confusion_matrix_file,
+    is_adapter,
+    scatter_file,
+)
+from .tasks import ProblemType, spec
 
-RUN_ARGS_FILE = "run_args.json"
-METRICS_FILE = "metrics.json"
 TEMPLATE = Path(__file__).parent / "templates" / "model_card.md"
 # Never pushed: checkpoints, pickles (training_args.bin, optimizer state) and hidden files.
 EXCLUDED = ("checkpoint-*", "*.bin", "*.pt", "*.pth", "*.pkl", "*.pickle", ".*", "runs")
-SPLITS = (("train", "train"), ("eval", "validation"), ("test", "test"))
-# Per problem type, the metrics the card reports: (metrics.json name, model-index type, its config).
-CARD_METRICS = {
-    "single_label_classification": (("accuracy", "accuracy", None), ("macro_f1", "f1", "macro")),
-    "multi_label_classification": (
-        ("micro_f1", "f1", "micro"),
-        ("macro_f1", "f1", "macro"),
-        ("subset_accuracy", "accuracy", "subset"),
-    ),
-    "regression": (
-        ("mse", "mse", None),
-        ("mae", "mae", None),
-        ("pearson", "pearsonr", None),
-        ("spearman", "spearmanr", None),
-    ),
-}
 # A pretrained encoder's size; a custom family's hyperparameters are its configuration's architecture_fields.
 ENCODER_HYPERPARAMETERS = ("vocab_size", "hidden_size", "num_hidden_layers", "num_attention_heads")
 TRAINING_SETTINGS = (
@@ -74,7 +68,7 @@ def hyperparameters(config) -> list[tuple[str, object]]:
 
 def describe_data(data_args: dict) -> str:
     if data_args.get("train_file"):
-        files = {split: data_args.get(f"{split}_file") for split in ("train", "validation", "test")}
+        files = {split.name: data_args.get(split.file_option) for split in SPLITS}
         named = ", ".join(f"{split}: `{Path(name).name}`" for split, name in files.items() if name)
         source = f"Local files ({named})"
     elif data_args.get("dataset_name") == "sample":
@@ -89,24 +83,24 @@ def describe_data(data_args: dict) -> str:
 
 
 def problem_type_of(metrics: dict) -> str:
-    return metrics.get("problem_type", "single_label_classification")  # runs from before problem types had one
+    return metrics.get("problem_type", ProblemType.SINGLE_LABEL.value)  # runs from before problem types had one
 
 
 def eval_results(metrics: dict, dataset_id: str, dataset_name: str) -> list[EvalResult]:
     """model-index entries: the problem type's metrics of the validation and test splits."""
     results = []
-    for prefix, split in SPLITS[1:]:
-        for metric, metric_type, metric_config in CARD_METRICS[problem_type_of(metrics)]:
-            key = f"{prefix}_{metric}"
+    for split in SPLITS[1:]:
+        for metric, metric_type, metric_config in spec(problem_type_of(metrics)).card_metrics:
+            key = f"{split.prefix}_{metric}"
             if key in metrics:
                 results.append(
                     EvalResult(
                         task_type="text-classification",
                         dataset_type=dataset_id,
                         dataset_name=dataset_name,
-                        dataset_split=split,
+                        dataset_split=split.name,
                         metric_type=metric_type,
-                        metric_name=f"{split} {metric.replace('_', '-')}",
+                        metric_name=f"{split.name} {metric.replace('_', '-')}",
                         metric_config=metric_config,
                         metric_value=metrics[key],
                     )
@@ -118,7 +112,7 @@ def build_model_card(output_dir: str | Path, repo_id: str | None = None) -> Mode
     """The card for an output_dir, from its config.json, metrics.json and run_args.json."""
     output_dir = Path(output_dir)
     adapter = is_adapter(output_dir)
-    read_json(output_dir / (ADAPTER_CONFIG if adapter else "config.json"))  # says so when it is no run's folder
+    read_json(output_dir / (ADAPTER_CONFIG if adapter else CONFIG_FILE))  # says so when it is no run's folder
     config = load_config(output_dir)
     metrics = read_json(output_dir / METRICS_FILE)
     run_args = read_json(output_dir / RUN_ARGS_FILE)
@@ -127,7 +121,7 @@ def build_model_card(output_dir: str | Path, repo_id: str | None = None) -> Mode
     dataset_id = data_args.get("dataset_name") or ("custom" if data_args.get("train_file") else "CogComp/trec")
     custom_code = hasattr(config, "describe")
     problem_type = problem_type_of(metrics)
-    card_metrics = CARD_METRICS[problem_type]
+    card_metrics = spec(problem_type).card_metrics
     card_data = ModelCardData(
         model_name=repo_id.split("/")[-1],
         library_name="peft" if adapter else "transformers",
@@ -140,23 +134,23 @@ def build_model_card(output_dir: str | Path, repo_id: str | None = None) -> Mode
     )
     splits = [
         {
-            "name": split,
-            "samples": metrics.get(f"{prefix}_samples", "?"),
-            "values": [metrics[f"{prefix}_{metric}"] for metric, _, _ in card_metrics],
-            "loss": f"{metrics[f'{prefix}_loss']:.4f}" if f"{prefix}_loss" in metrics else "",
+            "name": split.name,
+            "samples": metrics.get(f"{split.prefix}_samples", "?"),
+            "values": [metrics[f"{split.prefix}_{metric}"] for metric, _, _ in card_metrics],
+            "loss": f"{metrics[f'{split.prefix}_loss']:.4f}" if f"{split.prefix}_loss" in metrics else "",
         }
-        for prefix, split in SPLITS
-        if f"{prefix}_{card_metrics[0][0]}" in metrics
+        for split in SPLITS
+        if f"{split.prefix}_{card_metrics[0][0]}" in metrics
     ]
     per_class_prefix, per_class_split = ("test", "test") if "test_per_class" in metrics else ("eval", "validation")
     images = [
         (name, caption)
         for name, caption in (
-            ("confusion_test.png", "confusion matrix, test split"),
-            ("confusion_eval.png", "confusion matrix, validation split"),
-            ("scatter_test.png", "predicted against true values, test split"),
-            ("scatter_eval.png", "predicted against true values, validation split"),
-            ("training_curve.png", "training curve"),
+            (confusion_matrix_file("test"), "confusion matrix, test split"),
+            (confusion_matrix_file("eval"), "confusion matrix, validation split"),
+            (scatter_file("test"), "predicted against true values, test split"),
+            (scatter_file("eval"), "predicted against true values, validation split"),
+            (TRAINING_CURVE_FILE, "training curve"),
         )
         if (output_dir / name).is_file()
     ]
@@ -185,7 +179,7 @@ def build_model_card(output_dir: str | Path, repo_id: str | None = None) -> Mode
 
 
 def write_model_card(output_dir: str | Path, repo_id: str | None = None) -> Path:
-    path = Path(output_dir) / "README.md"
+    path = Path(output_dir) / MODEL_CARD_FILE
     build_model_card(output_dir, repo_id).save(path)
     return path
 
@@ -229,7 +223,7 @@ def push_output_dir(output_dir: str | Path, repo_id: str, private: bool = False)
     The token is the one `hf auth login` stored or `HF_TOKEN` holds; it is never passed around or printed here.
     """
     output_dir = Path(output_dir)
-    if not (output_dir / "config.json").is_file() and not is_adapter(output_dir):
+    if not (output_dir / CONFIG_FILE).is_file() and not is_adapter(output_dir):
         raise PushError(f"{output_dir} holds no saved model (no config.json); train one with recipes/train.py first.")
     try:  # what is uploaded must load: the same loader a user of the repo, the Space and pipeline() go through
         load_classifier(output_dir)

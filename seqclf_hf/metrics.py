@@ -7,6 +7,8 @@ import datasets
 import evaluate
 import numpy as np
 
+from .tasks import ProblemType, spec
+
 _DESCRIPTION = "Accuracy, macro-F1, per-class precision/recall/F1/support and the confusion matrix."
 _INPUTS = """
 Args:
@@ -123,30 +125,12 @@ class RegressionReport(evaluate.Metric):
         }
 
 
-def report(problem_type: str, logits: np.ndarray, references: np.ndarray, labels: list[str], threshold: float) -> dict:
-    """Every metric of the problem type, from the model's logits."""
-    if problem_type == "regression":
-        return RegressionReport().compute(predictions=logits.reshape(-1), references=references.reshape(-1))
-    if problem_type == "multi_label_classification":
-        predicted = (1 / (1 + np.exp(-logits)) > threshold).astype(np.int64)
-        return MultiLabelReport().compute(
-            predictions=predicted, references=references.astype(np.int64), label_names=labels
-        )
-    return ClassificationReport().compute(predictions=logits.argmax(-1), references=references, label_names=labels)
-
-
-SCALAR_METRICS = {
-    "single_label_classification": ("accuracy", "macro_f1"),
-    "multi_label_classification": ("micro_f1", "macro_f1", "subset_accuracy"),
-    "regression": ("mse", "mae", "pearson", "spearman"),
-}
-
-
-def trainer_metrics(label_names: list[str], problem_type: str = "single_label_classification", threshold: float = 0.5):
+def trainer_metrics(label_names: list[str], problem_type: str = ProblemType.SINGLE_LABEL, threshold: float = 0.5):
     """`compute_metrics` for `Trainer`: the scalar metrics it logs and picks the best checkpoint by."""
+    problem = spec(problem_type)
 
     def compute_metrics(eval_prediction) -> dict[str, float]:
-        scores = report(problem_type, eval_prediction.predictions, eval_prediction.label_ids, label_names, threshold)
-        return {name: scores[name] for name in SCALAR_METRICS[problem_type]}
+        scores = problem.report(eval_prediction.predictions, eval_prediction.label_ids, label_names, threshold)
+        return {name: scores[name] for name in problem.scalar_metrics}
 
     return compute_metrics

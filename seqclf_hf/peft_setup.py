@@ -30,15 +30,12 @@ from transformers.pytorch_utils import Conv1D
 
 from .arguments import PeftArguments
 from .errors import ModelSetupError
-from .inference import ADAPTER_CONFIG, LABELS_FILE, THRESHOLD_KEY
 from .models import PRETRAINED_FAMILY
-from .validation import check_peft
+from .run_layout import ADAPTER_CONFIG, BASE_DIR, LABELS_FILE, MERGED_DIR, THRESHOLD_KEY
 
 # The layer types peft's LoRA wraps that these models use (Conv1D: GPT-2-style pretrained encoders).
 LORA_LAYERS = (nn.Linear, nn.Embedding, nn.Conv1d, Conv1D)
 HEAD = "classifier"
-BASE_DIR = "base"
-MERGED_DIR = "merged"
 
 
 def lora_layers(model: nn.Module) -> list[str]:
@@ -78,8 +75,8 @@ def check_lora_targets(model: nn.Module, targets: list[str], family: str) -> Non
 
 
 def apply_peft(model, peft_args: PeftArguments, family: str):
-    """The model ready for training as `peft_args` asks: unchanged, head-only, or wrapped in a peft adapter."""
-    check_peft(peft_args, family)
+    """The model ready for training as `peft_args` asks (validate_options checked them): unchanged, head-only, or
+    wrapped in a peft adapter."""
     if peft_args.peft == "none":
         return model
     if peft_args.peft == "head":

@@ -23,8 +23,10 @@ from .data import task_of
 from .errors import ConfigError
 from .models import CUSTOM_FAMILIES, PRETRAINED_FAMILY
 from .peft_setup import apply_peft
-from .recipe_args import CONFIGS_DIR, find_config, parse_args, read_config
-from .training import make_trainer, prepare_data
+from .recipe_parser import CONFIGS_DIR, find_config, parse_args, read_config
+from .tasks import ProblemType
+from .trainer import Task, make_trainer
+from .training import prepare_data
 from .validation import validate_options
 
 # (low, high) per family kind: a pretrained encoder wants small learning rates and few epochs.
@@ -81,7 +83,7 @@ def write_best_config(path: Path, recipe: dict, chosen: dict, best, command: str
     path.write_text(header + yaml.safe_dump(values, sort_keys=False))
 
 
-def main(argv: list[str]) -> None:
+def main(argv: list[str], prog: str = "seqclf-hf search") -> None:
     if importlib.util.find_spec("optuna") is None:
         raise ConfigError("The search needs optuna: pip install 'seqclf-hf[search]' (or pip install optuna).")
     searcher = argparse.ArgumentParser(add_help=False, allow_abbrev=False)
@@ -92,7 +94,7 @@ def main(argv: list[str]) -> None:
     recipe_argv = (
         rest + ["--model", search.model] * bool(search.model) + ["--config", search.config] * bool(search.config)
     )
-    model_args, data_args, training_args, run_args, peft_args = parse_args(recipe_argv, CONFIGS_DIR)
+    model_args, data_args, training_args, run_args, peft_args = parse_args(recipe_argv, CONFIGS_DIR, prog)
     recipe_path = find_config(search.model, search.config, CONFIGS_DIR)
     # Trials keep no checkpoints, are scored on their last epoch, and stay away from the trained recipe's folder.
     output_dir = training_args.output_dir if "--output_dir" in rest else f"outputs/search-{recipe_path.stem}"
@@ -105,11 +107,12 @@ def main(argv: list[str]) -> None:
 
     raw, labels, tokenizer, tokenized = prepare_data(model_args, data_args, training_args)
     problem_type, _ = task_of(raw["train"], data_args)
-    if problem_type != "single_label_classification":
+    if problem_type != ProblemType.SINGLE_LABEL:
         raise ConfigError(f"The search maximises dev accuracy, a single-label metric; this data is {problem_type}.")
     model_init = model_initializer(model_args, peft_args, tokenizer, labels)
+    task = Task(problem_type, labels)
     trainer = make_trainer(
-        training_args, tokenized, tokenizer, labels, length_buckets=data_args.length_buckets, model_init=model_init
+        training_args, tokenized, tokenizer, task, length_buckets=data_args.length_buckets, model_init=model_init
     )
     best = trainer.hyperparameter_search(
         direction="maximize",

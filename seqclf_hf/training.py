@@ -1,51 +1,29 @@
-"""The training run behind recipes/train.py: data -> tokenizer -> model -> Trainer -> output_dir."""
+"""The training run behind `seqclf-hf train` (recipes/train.py): data, tokenizer, model, Trainer, output_dir."""
 
 import dataclasses
-import json
 import logging
 import resource
 from pathlib import Path
 
 import torch
-from transformers import DataCollatorWithPadding, EarlyStoppingCallback, Trainer, TrainingArguments, set_seed
+import transformers
+from transformers import EarlyStoppingCallback, Trainer, TrainingArguments, set_seed
 
 from .arguments import DataArguments, ModelArguments, PeftArguments, RunArguments
 from .build import build_model, build_tokenizer
-from .data import LengthBucketSampler, class_weights, load_data, predict_source, task_of, text_columns, tokenize
-from .hub import METRICS_FILE, RUN_ARGS_FILE, push_output_dir, write_model_card
-from .inference import MULTI_LABEL, THRESHOLD_KEY, load_classifier
-from .metrics import SCALAR_METRICS, report, trainer_metrics
+from .data import label_texts, load_data, task_of, texts_of, tokenize
+from .errors import TrainingInterrupted
+from .hub import push_output_dir, write_model_card
+from .output_dir import OutputPlan, check_disk_space, discard_if_empty, open_output_dir, plan_output_dir, publish
 from .peft_setup import apply_peft, save_peft_outputs
-from .plots import plot_confusion_matrix, plot_regression, plot_training_curve
-from .predict import RESULTS_FILE, decide, predict_file
-from .safety import (
-    OutputPlan,
-    SaveOnInterrupt,
-    check_disk_space,
-    discard_if_empty,
-    open_output_dir,
-    plan_output_dir,
-    publish,
-)
-from .validation import best_metric_settings, check_sampling, validate_options
+from .recipe_parser import parse_args
+from .reporting import print_summary, run_arguments, write_outputs, write_predictions
+from .run_layout import SPLITS, THRESHOLD_KEY
+from .tasks import ProblemType
+from .trainer import SaveOnInterrupt, Task, class_weights, make_trainer
+from .validation import best_metric_settings, validate_options
 
 logger = logging.getLogger(__name__)
-
-SPLIT_PREFIXES = {"train": "train", "validation": "eval", "test": "test"}  # the Trainer's metric prefixes
-SPLIT_NAMES = {"train": "train", "eval": "validation", "test": "test"}
-
-
-@dataclasses.dataclass(frozen=True)
-class Task:
-    """What the model predicts: transformers' problem type, the output names, the multi-label decision threshold."""
-
-    problem_type: str
-    labels: list[str]
-    threshold: float = 0.5
-    class_weights: list[float] | None = None
-
-    def report(self, logits, references) -> dict:
-        return report(self.problem_type, logits, references, self.labels, self.threshold)
 
 
 def count_parameters(model) -> tuple[int, int]:
@@ -63,34 +41,6 @@ def evaluate_split(trainer: Trainer, dataset, split: str, task: Task):
     scores = task.report(prediction.predictions, prediction.label_ids)
     metrics.update({f"{split}_{name}": value for name, value in scores.items()})
     return metrics, prediction
-
-
-def run_arguments(model_args, data_args, training_args, peft_args, run_args) -> dict:
-    """The run's options as JSON (TrainingArguments.to_dict() blanks every token), for the model card."""
-    return {
-        "model": dataclasses.asdict(model_args),
-        "data": dataclasses.asdict(data_args),
-        "training": training_args.to_dict(),
-        "peft": dataclasses.asdict(peft_args),
-        "run": dataclasses.asdict(run_args),
-    }
-
-
-def write_outputs(output_dir: Path, metrics: dict, log_history: list[dict], run_args: dict, predictions: dict) -> None:
-    """metrics.json, run_args.json and the plots: a confusion matrix per split for one label per text, predicted
-    against true values for a regression (several labels per text have no confusion matrix)."""
-    (output_dir / METRICS_FILE).write_text(json.dumps(metrics, indent=2) + "\n")
-    (output_dir / RUN_ARGS_FILE).write_text(json.dumps(run_args, indent=2, default=str) + "\n")
-    main_metric = SCALAR_METRICS[metrics["problem_type"]][0]
-    plot_training_curve(log_history, output_dir / "training_curve.png", main_metric)
-    for split in ("eval", "test"):
-        title = f"{SPLIT_NAMES[split]} {main_metric} {metrics.get(f'{split}_{main_metric}', 0):.3f}"
-        if f"{split}_confusion_matrix" in metrics:
-            matrix = metrics[f"{split}_confusion_matrix"]
-            plot_confusion_matrix(matrix, metrics["labels"], output_dir / f"confusion_{split}.png", title)
-        elif metrics["problem_type"] == "regression" and split in predictions:
-            prediction = predictions[split]
-            plot_regression(prediction.label_ids, prediction.predictions, output_dir / f"scatter_{split}.png", title)
 
 
 def batch_settings(training_args: TrainingArguments) -> dict:
@@ -123,59 +73,6 @@ def prepare_data(model_args: ModelArguments, data_args: DataArguments, training_
     return raw, labels, tokenizer, tokenized
 
 
-class RecipeTrainer(Trainer):
-    """The Trainer, able to batch by length buckets (--length_buckets) and to weigh classes in the loss
-    (--class_weights): here rather than in the models, so pretrained encoders and adapters get them too."""
-
-    def __init__(self, *args, length_buckets: bool = False, class_weights: list[float] | None = None, **kwargs):
-        super().__init__(*args, **kwargs)
-        check_sampling(length_buckets, self.args)
-        self.length_buckets, self.class_weights = length_buckets, class_weights
-
-    def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
-        if self.class_weights is None or "labels" not in inputs:
-            return super().compute_loss(model, inputs, return_outputs, num_items_in_batch)
-        labels = inputs.pop("labels")
-        outputs = model(**inputs)
-        weight = torch.tensor(self.class_weights, dtype=outputs.logits.dtype, device=outputs.logits.device)
-        loss = torch.nn.functional.cross_entropy(outputs.logits, labels, weight=weight)
-        return (loss, outputs) if return_outputs else loss
-
-    def _get_train_sampler(self, train_dataset=None):
-        if not self.length_buckets:
-            return super()._get_train_sampler(train_dataset)
-        dataset = train_dataset if train_dataset is not None else self.train_dataset
-        lengths = [len(ids) for ids in dataset["input_ids"]]
-        return LengthBucketSampler(lengths, self.args.train_batch_size, self.args.seed)
-
-
-def make_trainer(
-    training_args,
-    tokenized,
-    tokenizer,
-    labels,
-    length_buckets: bool = False,
-    problem_type: str = "single_label_classification",
-    threshold: float = 0.5,
-    class_weights: list[float] | None = None,
-    **model_and_callbacks,
-) -> RecipeTrainer:
-    """The recipe's Trainer on the train / validation splits; `model=` or `model_init=` (search), `callbacks=`."""
-    return RecipeTrainer(
-        # Pushing is done once, at the end, by push_output_dir: the Trainer's own push would upload pickles
-        # (training_args.bin) and replace the model card.
-        args=dataclasses.replace(training_args, push_to_hub=False),
-        train_dataset=tokenized["train"],
-        eval_dataset=tokenized["validation"],
-        processing_class=tokenizer,
-        data_collator=DataCollatorWithPadding(tokenizer),
-        compute_metrics=trainer_metrics(labels, problem_type, threshold),
-        length_buckets=length_buckets,
-        class_weights=class_weights,
-        **model_and_callbacks,
-    )
-
-
 def describe_task(train_split, data_args: DataArguments, run_args: RunArguments) -> Task:
     """The problem type and labels the data holds, with the run's threshold and class weights (logged)."""
     problem_type, labels = task_of(train_split, data_args)
@@ -191,10 +88,6 @@ def early_stopping(run_args: RunArguments) -> list:
     if not run_args.early_stopping_patience:
         return []
     return [EarlyStoppingCallback(run_args.early_stopping_patience, run_args.early_stopping_threshold)]
-
-
-class TrainingInterrupted(Exception):
-    """Ctrl-C stopped training after a checkpoint was saved."""
 
 
 def train(
@@ -218,7 +111,8 @@ def train(
     task = describe_task(raw["train"], data_args, run_args)
     training_args = best_metric_settings(training_args, task.problem_type)
     model = build_model(model_args, tokenizer, task.labels, task.problem_type)
-    if task.problem_type == MULTI_LABEL:  # in config.json: predict, the Space and plain transformers users read it
+    # In config.json: predict, the Space and plain transformers users read it.
+    if task.problem_type == ProblemType.MULTI_LABEL:
         setattr(model.config, THRESHOLD_KEY, task.threshold)
     model = apply_peft(model, peft_args, model_args.model_family)
     trainable, total = count_parameters(model)
@@ -268,11 +162,8 @@ def fit(
         training_args,
         tokenized,
         tokenizer,
-        task.labels,
+        task,
         length_buckets=length_buckets,
-        problem_type=task.problem_type,
-        threshold=task.threshold,
-        class_weights=task.class_weights,
         model=model,
         callbacks=[interrupt := SaveOnInterrupt(), *callbacks],
     )
@@ -299,12 +190,12 @@ def score_splits(trainer: Trainer, tokenized, task: Task, max_train_eval_samples
     """Metrics of every split, and its predictions by prefix; the train split on a random sample of at most
     `max_train_eval_samples` (0: skipped), since scoring all of it again can take longer than training did."""
     metrics, predictions = {}, {}
-    for split, prefix in SPLIT_PREFIXES.items():
-        if split not in tokenized:
+    for split in SPLITS:
+        if split.name not in tokenized:
             continue
-        dataset = tokenized[split]
+        prefix, dataset = split.prefix, tokenized[split.name]
         metrics[f"{prefix}_samples"] = len(dataset)
-        if split == "train":
+        if split.name == "train":
             if max_train_eval_samples == 0:
                 continue
             if max_train_eval_samples < len(dataset):
@@ -348,39 +239,20 @@ def save_run(
         logger.info("Pushed to %s", url)
 
 
-def write_predictions(work_dir: str, arguments: dict) -> None:
-    """predict_results.csv for --predict_file or an unlabeled --test_file, from the model as saved."""
-    data_args = DataArguments(**arguments["data"])
-    source = predict_source(data_args)
-    if source:
-        classifier = load_classifier(work_dir)
-        columns, _ = text_columns(data_args)
-        threshold = arguments["run"]["multi_label_threshold"]
-        batch_size = arguments["training"]["per_device_eval_batch_size"]
-        output = Path(work_dir) / RESULTS_FILE
-        delimiter, max_rows = data_args.text_column_delimiter, data_args.max_predict_samples
-        written = predict_file(classifier, source, output, columns, delimiter, threshold, batch_size, max_rows)
-        logger.info("Predicted the %d rows of %s: %s", written.rows, source, RESULTS_FILE)
-
-
-def print_summary(output_dir: str, metrics: dict, texts: list, labels: list[str], threshold: float = 0.5) -> None:
-    """The problem type's main metrics per split, a few predictions of the saved model, and where it is.
-
-    `labels` are the texts' true labels (as text), shown next to the predictions so a wrong one stands out.
-    """
-    names = SCALAR_METRICS[metrics["problem_type"]][:2]
-    print(f"\nsplit        {'  '.join(f'{name:>10}' for name in names)}")
-    for prefix, name in SPLIT_NAMES.items():
-        if f"{prefix}_{names[0]}" in metrics:
-            values = "  ".join(f"{metrics[prefix + '_' + metric]:>10.4f}" for metric in names)
-            print(f"{name:<12} {values}")
-    predictions = decide(load_classifier(output_dir), texts, threshold)
-    regression = metrics["problem_type"] == "regression"
-    print("\nPredictions of the saved model on held-out texts:")
-    print(f"  {'predicted':<12} {'true':<6} {'right':<5}  text")
-    for text, label, (predicted, score) in zip(texts, labels, predictions, strict=True):
-        # A number is never exactly right: its error instead.
-        right = f"±{abs(score - float(label)):.2f}" if regression else "yes" if predicted == label else "no"
-        shown = text if isinstance(text, str) else " | ".join(text)  # a text pair
-        print(f"  {predicted or '-':<6} {score:.2f}  {label or '-':<6} {right:<5}  {shown}")
-    print(f"\nModel, tokenizer, code, {METRICS_FILE} and plots saved to {Path(output_dir).resolve()}")
+def main(argv: list[str], prog: str = "seqclf-hf train") -> None:
+    """Parse the recipe's options, train, and (main process) print the summary."""
+    model_args, data_args, training_args, run_args, peft_args = parse_args(argv, prog=prog)
+    # With several processes only the main one reports; the others speak up for warnings.
+    level = logging.INFO if training_args.process_index == 0 else logging.WARNING
+    logging.basicConfig(format="%(levelname)s %(name)s: %(message)s", level=level)
+    transformers.logging.set_verbosity_warning()
+    metrics, splits = train(model_args, data_args, training_args, run_args, peft_args)
+    if training_args.process_index == 0:
+        held_out = (splits["test"] if "test" in splits else splits["validation"]).select(range(5))
+        print_summary(
+            training_args.output_dir,
+            metrics,
+            texts_of(held_out),
+            label_texts(held_out),
+            run_args.multi_label_threshold,
+        )

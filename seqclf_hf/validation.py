@@ -14,8 +14,8 @@ from transformers import TrainingArguments
 from .arguments import DataArguments, ModelArguments, PeftArguments, RunArguments
 from .errors import ConfigError, DataError, ModelSetupError
 from .hub import check_push_settings
-from .metrics import SCALAR_METRICS
 from .models import CUSTOM_FAMILIES, PRETRAINED_FAMILY
+from .tasks import spec
 
 logger = logging.getLogger(__name__)
 
@@ -84,7 +84,7 @@ def best_metric_settings(args: TrainingArguments, problem_type: str) -> Training
     if not args.metric_for_best_model:
         return args
     name = args.metric_for_best_model.removeprefix("eval_")
-    produced = (*SCALAR_METRICS[problem_type], "loss")
+    produced = (*spec(problem_type).scalar_metrics, "loss")
     if name not in produced:
         if name != "accuracy":
             raise ConfigError(

@@ -9,6 +9,7 @@ import pytest
 import torch
 from transformers import AutoTokenizer, BertConfig, BertModel
 
+from seqclf_hf.build import train_tokenizer
 from seqclf_hf.models import CUSTOM_FAMILIES
 
 TREC_LABELS = ("ABBR", "DESC", "ENTY", "HUM", "LOC", "NUM")
@@ -121,6 +122,12 @@ def make_dataset():
 def csv_dataset(tmp_path):
     """Train (8 per class), validation and test (2 per class) .csv files with text,label columns."""
     return write_dataset(tmp_path / "data")
+
+
+@pytest.fixture
+def word_tokenizer(make_rows):
+    """A word tokenizer learnt from the questions of `make_rows(14)` (a module may define its own)."""
+    return train_tokenizer([row["text"] for row in make_rows(14)], "word", vocab_size=1000)
 
 
 @pytest.fixture(autouse=True, scope="session")

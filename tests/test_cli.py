@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from seqclf_hf import cli
-from seqclf_hf.recipe_args import parse_args
+from seqclf_hf.recipe_parser import parse_args
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -23,10 +23,10 @@ def console_script_target() -> str:
 
 
 def test_recipes_are_package_data_and_the_clone_path_links_to_them():
-    shipped = importlib.resources.files("seqclf_hf") / "recipes"
+    shipped = importlib.resources.files("seqclf_hf") / "configs"
     assert yaml.safe_load((shipped / "lstm.yaml").read_text())["model_family"] == "lstm"
     assert (REPO / "recipes" / "configs").resolve() == Path(str(shipped)).resolve()
-    assert '"recipes/*.yaml"' in (REPO / "pyproject.toml").read_text()  # so pip install ships them
+    assert '"configs/*.yaml"' in (REPO / "pyproject.toml").read_text()  # so pip install ships them
 
 
 def test_console_command_trains_and_shows_true_labels_next_to_predictions(make_dataset, tmp_path):
@@ -57,10 +57,21 @@ def test_unknown_command_is_a_one_line_error_naming_the_commands(capsys):
         cli.main(["trian", "--model", "lstm"])
 
 
-def test_space_without_a_clone_says_how_to_get_it(monkeypatch, tmp_path):
-    monkeypatch.setattr(cli, "SPACE_APP", tmp_path / "space" / "app.py")
-    with pytest.raises(SystemExit, match="error: .*git clone"):
-        cli.main(["space"])
+@pytest.mark.parametrize("command", list(cli.COMMANDS))
+def test_every_command_presents_itself_as_seqclf_hf_command(command, capsys):
+    with pytest.raises(SystemExit) as stopped:
+        cli.main([command, "--help"])
+    assert stopped.value.code == 0
+    assert capsys.readouterr().out.startswith(f"usage: seqclf-hf {command} ")
+
+
+def test_help_imports_no_subcommand_torch_or_transformers():
+    # What `seqclf-hf --help` costs: the package and cli.py only (a subcommand imports its module when it runs).
+    script = "import sys; from seqclf_hf import cli; cli.main(['--help']); print(sorted(sys.modules))"
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    modules = result.stdout.splitlines()[-1]
+    for heavy in ("'torch'", "'transformers'", "'seqclf_hf.training'", "'seqclf_hf.models'"):
+        assert heavy not in modules
 
 
 def recipe_help(capsys, *flags) -> str:

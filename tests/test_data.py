@@ -2,19 +2,19 @@
 
 import logging
 from collections import Counter
-from itertools import pairwise
 
 import datasets
 import huggingface_hub.constants
 import pytest
-from transformers import TrainingArguments
+from datasets import Dataset, DatasetDict
+from tiny_runs import model_args, tiny_training
 
-from seqclf_hf import training
-from seqclf_hf.arguments import DataArguments, ModelArguments, RunArguments
-from seqclf_hf.build import build_model, train_tokenizer
-from seqclf_hf.data import LengthBucketSampler, load_data, tokenize
-from seqclf_hf.errors import ConfigError, DataError
-from seqclf_hf.training import make_trainer, train
+from seqclf_hf.arguments import DataArguments
+from seqclf_hf.data import load_data, tokenize
+from seqclf_hf.errors import DataError
+from seqclf_hf.inference import load_classifier
+from seqclf_hf.training import train
+from seqclf_hf.validation import check_data_sources
 
 
 def label_strings(split):
@@ -232,22 +232,22 @@ def test_single_class_is_an_error(tmp_path, make_rows, save_rows):
 
 
 def test_unsupported_extension_lists_supported_ones(tmp_path):
-    path = tmp_path / "train.txt"
-    path.write_text("HUM:ind Who is it ?\n")
+    path = tmp_path / "train.xml"
+    path.write_text("<q>Who is it ?</q>\n")
     with pytest.raises(DataError, match="unsupported extension") as error:
         load_data(DataArguments(train_file=str(path)))
-    assert "train.txt" in str(error.value)
+    assert "train.xml" in str(error.value)
     assert all(extension in str(error.value) for extension in (".csv", ".jsonl", ".parquet", ".label"))
 
 
 def test_dataset_name_and_train_file_together_is_an_error(csv_dataset):
     with pytest.raises(DataError, match="--dataset_name.*--train_file"):
-        load_data(DataArguments(dataset_name="sample", train_file=csv_dataset["train"]))
+        check_data_sources(DataArguments(dataset_name="sample", train_file=csv_dataset["train"]))
 
 
 def test_validation_file_without_train_file_is_an_error(csv_dataset):
     with pytest.raises(DataError, match="--train_file"):
-        load_data(DataArguments(validation_file=csv_dataset["validation"]))
+        check_data_sources(DataArguments(validation_file=csv_dataset["validation"]))
 
 
 def test_too_few_examples_to_carve_a_stratified_split(tmp_path, make_rows, save_rows):
@@ -273,11 +273,6 @@ def test_sample_dataset_ships_with_the_package(trec_labels):
     assert set(label_strings(data["validation"])) == set(trec_labels)
 
 
-@pytest.fixture
-def word_tokenizer(make_rows):
-    return train_tokenizer([row["text"] for row in make_rows(14)], "word", vocab_size=1000)
-
-
 def test_tokenize_stores_unpadded_rows(csv_dataset, word_tokenizer):
     data = load_data(DataArguments(train_file=csv_dataset["train"], validation_file=csv_dataset["validation"]))
     tokenized = tokenize(data, word_tokenizer, max_seq_length=64)
@@ -300,86 +295,81 @@ def test_tokenize_truncates_to_max_seq_length(csv_dataset, word_tokenizer):
     assert tokenized["train"]["label"] == data["train"]["label"]
 
 
-def batches_of(indices, batch_size):
-    return [indices[start : start + batch_size] for start in range(0, len(indices), batch_size)]
+def write_pairs(directory, make_rows, save_rows, extra_column: bool = True) -> dict:
+    """Train/validation CSVs of (question, topic) pairs labelled with the question's class."""
+    directory.mkdir(exist_ok=True)
+    paths = {}
+    for split, size, start in (("train", 3, 0), ("validation", 1, 3)):
+        rows = make_rows(size, start)
+        path = directory / f"{split}.csv"
+        columns = ["question", "topic", "label"] if extra_column or split == "train" else ["question", "label"]
+        lines = [",".join(columns)] + [
+            ",".join([row["text"], row["fine"], row["label"]][: len(columns) - 1] + [row["label"]]) for row in rows
+        ]
+        path.write_text("\n".join(lines) + "\n")
+        paths[split] = str(path)
+    return paths
 
 
-def test_length_buckets_cover_every_example_once_in_length_sorted_batches():
-    lengths = [(7 * index) % 30 for index in range(30)]  # 0..29, shuffled
-    sampler = LengthBucketSampler(lengths, batch_size=4, seed=0)
-    indices = list(sampler)
-    assert sorted(indices) == list(range(30)) and len(sampler) == 30
-    batches = batches_of(indices, 4)
-    # 30 examples fit one group: the batches are the length-sorted order cut in fours, the short one last.
-    assert [len(batch) for batch in batches] == [4] * 7 + [2]
-    assert sorted(lengths[i] for i in batches[-1]) == [28, 29]
-    spans = sorted((min(lengths[i] for i in batch), max(lengths[i] for i in batch)) for batch in batches)
-    assert all(high - low == 3 for low, high in spans[:-1])
-    first_lengths = [min(lengths[i] for i in batch) for batch in batches[:-1]]
-    assert first_lengths != sorted(first_lengths), "the batches must not run from short to long"
-
-
-def test_length_buckets_draw_one_order_per_seed_and_epoch():
-    lengths = list(range(100))
-    sampler = LengthBucketSampler(lengths, batch_size=5, seed=3, batches_per_group=4)
-    first = list(sampler)
-    assert list(LengthBucketSampler(lengths, batch_size=5, seed=3, batches_per_group=4)) == first
-    sampler.set_epoch(1)
-    assert list(sampler) != first
-    # Groups of 4 batches: each batch is a slice of one group sorted by length.
-    for batch in batches_of(first, 5):
-        assert [lengths[i] for i in batch] == sorted(lengths[i] for i in batch)
-
-
-def tiny_lstm_args():
-    return ModelArguments(model_family="lstm", train_tokenizer="word", embedding_dim=8, hidden_sizes=[8])
-
-
-def tiny_lstm(word_tokenizer):
-    return build_model(tiny_lstm_args(), word_tokenizer, ["a"])
-
-
-def tokenized_splits(csv_dataset, word_tokenizer):
-    data = load_data(DataArguments(train_file=csv_dataset["train"], validation_file=csv_dataset["validation"]))
-    return tokenize(data, word_tokenizer, max_seq_length=64)
-
-
-def test_trainer_with_length_buckets_pads_each_batch_to_similar_lengths(csv_dataset, word_tokenizer, tmp_path):
-    tokenized = tokenized_splits(csv_dataset, word_tokenizer)
-    args = TrainingArguments(output_dir=str(tmp_path), per_device_train_batch_size=4, use_cpu=True, report_to="none")
-    model = tiny_lstm(word_tokenizer)
-    trainer = make_trainer(args, tokenized, word_tokenizer, ["a"], length_buckets=True, model=model)
-    batches = list(trainer.get_train_dataloader())
-    assert sum(len(batch["input_ids"]) for batch in batches) == len(tokenized["train"])
-    # The 48 questions fit one group: sorted by length, the batches' length ranges do not overlap.
-    spans = sorted((int(mask.sum(1).min()), int(mask.sum(1).max())) for mask in (b["attention_mask"] for b in batches))
-    assert all(previous[1] <= current[0] for previous, current in pairwise(spans))
-    assert len({low for low, _ in spans}) > 1
-
-
-def test_length_buckets_and_group_by_length_together_is_an_error(csv_dataset, word_tokenizer, tmp_path):
-    tokenized = tokenized_splits(csv_dataset, word_tokenizer)
-    args = TrainingArguments(
-        output_dir=str(tmp_path), train_sampling_strategy="group_by_length", use_cpu=True, report_to="none"
+@pytest.mark.parametrize("family", ["bert", "cnn"])
+def test_text_pairs_are_encoded_as_pairs_and_predicted_from_tuples(
+    family, make_rows, save_rows, tiny_encoder, tmp_path
+):
+    files = write_pairs(tmp_path / "data", make_rows, save_rows)
+    data_args = DataArguments(
+        train_file=files["train"], validation_file=files["validation"], text_column_names="question,topic"
     )
-    with pytest.raises(ConfigError, match="--length_buckets .* --train_sampling_strategy group_by_length"):
-        make_trainer(args, tokenized, word_tokenizer, ["a"], length_buckets=True, model=tiny_lstm(word_tokenizer))
+    metrics, splits = train(model_args(family, tiny_encoder), data_args, tiny_training(tmp_path / "out"))
+    assert splits["train"].column_names == ["text", "text_pair", "label"]
+    assert "eval_accuracy" in metrics
+    classifier = load_classifier(tmp_path / "out")
+    (encoded,) = classifier.encode([("Where is Petra located ?", "city")])
+    tokens = classifier.tokenizer.convert_ids_to_tokens(encoded.input_ids)
+    assert tokens[0] == "[CLS]" and tokens.count("[SEP]") == 2 and tokens[-2:] == ["city", "[SEP]"]
+    if family == "bert":  # BERT reads which text each token is from
+        assert encoded.token_type_ids == [0] * (len(tokens) - 2) + [1, 1]
+    predicted = classifier.predict([("Who invented the radio ?", "ind"), ("Where is Petra located ?", "city")])
+    assert len(predicted) == 2 and predicted[0][0]["label"] in classifier.labels
+    assert classifier.predict(("Who invented the radio ?", "ind"))[0]["label"] in classifier.labels
 
 
-def test_train_batches_by_length_buckets_when_asked(csv_dataset, tmp_path, monkeypatch):
-    samplers = []
+def test_a_pair_column_missing_in_one_split_is_an_error(make_rows, save_rows, tmp_path):
+    files = write_pairs(tmp_path / "data", make_rows, save_rows, extra_column=False)
+    args = DataArguments(
+        train_file=files["train"], validation_file=files["validation"], text_column_names="question,topic"
+    )
+    with pytest.raises(DataError, match="validation.csv has no column 'topic'.* --text_column_names"):
+        load_data(args)
 
-    class RecordedSampler(LengthBucketSampler):
-        def __init__(self, *args, **kwargs):
-            super().__init__(*args, **kwargs)
-            samplers.append(self)
 
-    monkeypatch.setattr(training, "LengthBucketSampler", RecordedSampler)
-    model_args = tiny_lstm_args()
-    data_args = DataArguments(train_file=csv_dataset["train"], validation_file=csv_dataset["validation"])
-    args = TrainingArguments(tmp_path / "out", per_device_train_batch_size=4, use_cpu=True, report_to="none")
-    train(model_args, data_args, args, RunArguments())
-    assert samplers == []
-    data_args.length_buckets = True
-    metrics, _ = train(model_args, data_args, args, RunArguments(overwrite_output_dir=True))
-    assert len(samplers) == 1 and samplers[0].batch_size == 4 and len(samplers[0]) == metrics["train_samples"]
+def test_more_than_two_text_columns_are_joined(tmp_path):
+    path = tmp_path / "train.csv"
+    path.write_text("a,b,c,label\n" + "".join(f"x{i},y{i},z{i},{i % 2}\n" for i in range(20)))
+    args = DataArguments(train_file=str(path), text_column_names="a,b,c", text_column_delimiter=" / ")
+    train_split = load_data(args)["train"]
+    assert sorted(train_split.column_names) == ["label", "text"]
+    assert set(train_split["text"]) <= {f"x{i} / y{i} / z{i}" for i in range(20)}
+
+
+def test_max_samples_cut_each_split_stratified(csv_dataset):
+    args = DataArguments(**{f"{split}_file": path for split, path in csv_dataset.items()}, max_train_samples=12)
+    splits = load_data(DataArguments(**{**vars(args), "max_eval_samples": 6, "max_predict_samples": 3}))
+    assert [len(splits[split]) for split in ("train", "validation", "test")] == [12, 6, 3]
+    assert sorted(splits["train"]["label"]) == sorted(list(range(6)) * 2)  # 2 of each of the 6 classes
+
+
+def test_split_names_pick_a_dev_split(monkeypatch, make_rows):
+    rows = {"train": make_rows(4), "dev": make_rows(1, 4), "extra": make_rows(1, 5)}
+    hub = DatasetDict({split: Dataset.from_list(split_rows) for split, split_rows in rows.items()})
+    monkeypatch.setattr("seqclf_hf.data.load_hub_dataset", lambda args: hub)
+    splits = load_data(DataArguments(dataset_name="someone/questions", validation_split_name="dev"))
+    assert len(splits["validation"]) == 6 and set(splits["validation"]["text"]) == set(hub["dev"]["text"])
+    with pytest.raises(DataError, match="no 'training' split .* --train_split_name"):
+        load_data(DataArguments(dataset_name="someone/questions", train_split_name="training"))
+
+
+def test_a_predict_file_of_another_format_is_refused_before_training(csv_dataset, tmp_path):
+    path = tmp_path / "new.xml"
+    path.write_text("<q>How many planets ?</q>\n")
+    with pytest.raises(DataError, match="--predict_file .*new.xml: give a .csv, .tsv, .json, .jsonl, .parquet, .txt"):
+        load_data(DataArguments(train_file=csv_dataset["train"], predict_file=str(path)))

@@ -11,6 +11,7 @@ from transformers import AutoModel, AutoTokenizer
 from seqclf_hf.arguments import ModelArguments
 from seqclf_hf.build import build_model, build_tokenizer, train_tokenizer
 from seqclf_hf.errors import ModelSetupError
+from seqclf_hf.validation import check_embedding_options, check_tokenizer_options
 
 TEXTS = ["What is the capital of France ?", "Who wrote Hamlet ?", "How did serfdom end ?"]
 LABELS = ["LOC", "HUM", "NUM"]
@@ -107,6 +108,7 @@ def test_inconsistent_embedding_options_say_what_to_fix(tmp_path, word_tokenizer
     if "pretrained_embeddings" in options:
         options["pretrained_embeddings"] = str(tmp_path / options["pretrained_embeddings"])
     with pytest.raises(ModelSetupError, match=message):
+        check_embedding_options(cnn_args(**options))  # as validate_options does before a run
         build_model(cnn_args(**options), word_tokenizer, LABELS)
 
 
@@ -129,7 +131,7 @@ def test_bad_vector_files_are_clear_errors(tmp_path, word_tokenizer, content, me
 
 def test_pretrained_embeddings_for_bert_are_an_error(word_tokenizer):
     with pytest.raises(ModelSetupError, match="only apply to non-pretrained families"):
-        build_model(ModelArguments("bert", pretrained_embeddings="x", embedding_mode="init-only"), None, LABELS)
+        check_embedding_options(ModelArguments("bert", pretrained_embeddings="x", embedding_mode="init-only"))
 
 
 def vectors_tokenizer(source: str, **options):
@@ -139,6 +141,7 @@ def vectors_tokenizer(source: str, **options):
     )
     for name, value in options.items():
         setattr(args, name, value)
+    check_tokenizer_options(args)  # as validate_options does before a run
     return build_tokenizer(args, TEXTS), args
 
 

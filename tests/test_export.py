@@ -6,10 +6,13 @@ import pytest
 import torch
 from transformers import AutoTokenizer, BertConfig, BertForSequenceClassification
 
+from seqclf_hf import cli
 from seqclf_hf.build import train_tokenizer
 from seqclf_hf.errors import ConfigError, ModelSetupError
-from seqclf_hf.export import export_onnx, main
-from seqclf_hf.inference import ONNX_FILE, OnnxClassifier, finished_runs, load_classifier
+from seqclf_hf.export import export_onnx
+from seqclf_hf.inference import OnnxClassifier, load_classifier
+from seqclf_hf.run_layout import ONNX_FILE
+from seqclf_hf.space.runs import finished_runs
 
 LABELS = ["ABBR", "DESC", "ENTY", "HUM", "LOC", "NUM"]
 # Five texts of four lengths, none the size of the export's example batch (two texts): the axes must be dynamic.
@@ -106,7 +109,7 @@ def test_existing_output_is_refused_then_replaced_with_overwrite(saved_model):
 
 def test_folder_without_model_is_a_one_line_error(tmp_path, capsys):
     with pytest.raises(SystemExit) as exit_info:
-        main([str(tmp_path), "--onnx"])
+        cli.main(["export", str(tmp_path), "--onnx"])
     assert "holds no model (no config.json)" in str(exit_info.value)
     assert not (tmp_path / "onnx").exists()
 

@@ -29,7 +29,7 @@ SHAREABLE = {
     "modeling_rnn.py",
     "configuration_rnn.py",
     "modeling_utils.py",
-    "config_checks.py",
+    "configuration_utils.py",
 }
 
 

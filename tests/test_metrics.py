@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 from transformers import EvalPrediction
 
-from seqclf_hf.metrics import SCALAR_METRICS, ClassificationReport, MultiLabelReport, RegressionReport, trainer_metrics
+from seqclf_hf.metrics import ClassificationReport, MultiLabelReport, RegressionReport, trainer_metrics
+from seqclf_hf.tasks import spec
 
 # true:  A A A B B C      confusion (rows true, columns predicted):  A [2 1 0]
 # pred:  A B A B B B                                                 B [0 2 0]
@@ -123,5 +124,5 @@ def test_regression_report_against_scipy():
 def test_trainer_metrics_follow_the_problem_type(problem_type, logits, references, expected):
     compute = trainer_metrics(["a", "b"], problem_type)
     metrics = compute(EvalPrediction(predictions=np.array(logits), label_ids=np.array(references)))
-    assert set(metrics) == set(SCALAR_METRICS[problem_type])
+    assert set(metrics) == set(spec(problem_type).scalar_metrics)
     assert {name: metrics[name] for name in expected} == pytest.approx(expected)

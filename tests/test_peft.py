@@ -9,14 +9,16 @@ from peft import PeftModel
 from transformers import AutoModelForSequenceClassification, AutoTokenizer, TrainingArguments
 from transformers import pipeline as hf_pipeline
 
-import seqclf_hf  # noqa: F401  (registers the custom families, so saved ones load without remote code)
+import seqclf_hf.models  # noqa: F401  (registers the custom families, so saved ones load without remote code)
 from seqclf_hf.arguments import DataArguments, ModelArguments, PeftArguments, RunArguments
 from seqclf_hf.build import build_model, train_tokenizer
 from seqclf_hf.errors import ConfigError, ModelSetupError
 from seqclf_hf.inference import classification_pipeline, load_model
-from seqclf_hf.peft_setup import BASE_DIR, MERGED_DIR, apply_peft, save_peft_outputs
-from seqclf_hf.recipe_args import parse_args
+from seqclf_hf.peft_setup import apply_peft, save_peft_outputs
+from seqclf_hf.recipe_parser import parse_args
+from seqclf_hf.run_layout import BASE_DIR, MERGED_DIR
 from seqclf_hf.training import train
+from seqclf_hf.validation import check_peft
 
 # Names of the parameters each method trains: the adapter's, and the head's (peft's copy of it, or the head itself).
 TRAINED = {
@@ -54,6 +56,7 @@ def make_peft_model(tiny_encoder, word_tokenizer):
             model_args, tokenizer = ModelArguments(family, **SIZES[family]), word_tokenizer
         torch.manual_seed(0)
         model = build_model(model_args, tokenizer, LABELS)
+        check_peft(PeftArguments(**options), family)  # as validate_options does before a run
         return apply_peft(model, PeftArguments(**options), family), tokenizer
 
     return make

@@ -12,12 +12,13 @@ import torch
 import yaml
 from transformers import AutoTokenizer, pipeline
 
-import seqclf_hf  # noqa: F401  (registers the custom families, so pipeline() loads them without remote code)
+import seqclf_hf.models  # noqa: F401  (registers the custom families, so pipeline() loads them without remote code)
 from seqclf_hf.arguments import ModelArguments
 from seqclf_hf.build import build_model, build_tokenizer, train_tokenizer
 from seqclf_hf.errors import ConfigError, ModelSetupError
 from seqclf_hf.models import CUSTOM_FAMILIES, FAMILIES
-from seqclf_hf.recipe_args import CONFIGS_DIR, parse_args
+from seqclf_hf.recipe_parser import CONFIGS_DIR, parse_args
+from seqclf_hf.validation import check_architecture, check_tokenizer_options
 
 REPO = Path(__file__).resolve().parents[1]
 TRAIN_SCRIPT = REPO / "recipes" / "train.py"
@@ -135,21 +136,20 @@ def word_tokenizer():
     ("family", "option", "value"),
     [("lstm", "kernel_sizes", [3]), ("cnn", "hidden_sizes", [8]), ("manual-rnn", "num_heads", 2)],
 )
-def test_option_that_does_not_apply_to_the_family_is_named(word_tokenizer, family, option, value):
+def test_option_that_does_not_apply_to_the_family_is_named(family, option, value):
     with pytest.raises(ModelSetupError, match=option) as error:
-        build_model(ModelArguments(model_family=family, **{option: value}), word_tokenizer, LABELS)
+        check_architecture(ModelArguments(model_family=family, **{option: value}))
     assert family in str(error.value)
 
 
-def test_pretrained_name_for_a_custom_family_is_an_error(word_tokenizer):
+def test_pretrained_name_for_a_custom_family_is_an_error():
     with pytest.raises(ModelSetupError, match="--model_name_or_path"):
-        args = ModelArguments(model_family="lstm", model_name_or_path="bert-base-uncased")
-        build_model(args, word_tokenizer, LABELS)
+        check_architecture(ModelArguments(model_family="lstm", model_name_or_path="bert-base-uncased"))
 
 
-def test_architecture_options_for_bert_are_an_error(word_tokenizer):
+def test_architecture_options_for_bert_are_an_error():
     with pytest.raises(ModelSetupError, match="hidden_sizes"):
-        build_model(ModelArguments(model_family="bert", hidden_sizes=[8]), word_tokenizer, LABELS)
+        check_architecture(ModelArguments(model_family="bert", hidden_sizes=[8]))
 
 
 @pytest.mark.parametrize(
@@ -162,7 +162,7 @@ def test_architecture_options_for_bert_are_an_error(word_tokenizer):
 )
 def test_conflicting_tokenizer_options_are_an_error(args):
     with pytest.raises(ModelSetupError, match="--train_tokenizer"):
-        build_tokenizer(args, TEXTS)
+        check_tokenizer_options(args)
 
 
 def test_build_model_sizes_the_model_to_tokenizer_and_labels(word_tokenizer):

@@ -4,7 +4,7 @@ import pytest
 import yaml
 
 from seqclf_hf import search
-from seqclf_hf.recipe_args import parse_args
+from seqclf_hf.recipe_parser import parse_args
 
 
 def test_search_writes_the_best_trial_as_a_config_the_recipe_reads(make_dataset, tmp_path, capsys):

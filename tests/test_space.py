@@ -1,6 +1,6 @@
-"""The Gradio Space (space/app.py): `build_demo` over tiny models of several kinds (an attention-pooled BiLSTM, a
-TextCNN, a BERT encoder, a LoRA adapter) saved to disk as training saves them, served in this process and called
-through gradio_client and its REST API; `python space/app.py` itself; (marked slow) headless Chromium."""
+"""The Gradio Space (seqclf_hf/space/app.py): `build_demo` over tiny models of several kinds (an attention-pooled
+BiLSTM, a TextCNN, a BERT encoder, a LoRA adapter) saved to disk as training saves them, served in this process and
+called through gradio_client and its REST API; `python space/app.py` itself; (marked slow) headless Chromium."""
 
 import csv
 import importlib.util
@@ -20,12 +20,13 @@ import huggingface_hub
 import pytest
 from transformers import BertConfig, BertForSequenceClassification
 
-import seqclf_hf.inference
+import seqclf_hf.space.runs
 from seqclf_hf.arguments import PeftArguments
 from seqclf_hf.build import train_tokenizer
 from seqclf_hf.errors import ModelSetupError
 from seqclf_hf.inference import Classifier
 from seqclf_hf.peft_setup import apply_peft, save_peft_outputs
+from seqclf_hf.space import app
 
 gradio_client = pytest.importorskip("gradio_client")
 pytest.importorskip("gradio")
@@ -39,17 +40,15 @@ CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 
 def import_script(name: str, path: Path):
-    """A module from a file of space/, which is not a package."""
+    """A module from a script file (space/app.py, benchmarks/), which is not in a package."""
     spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
 
 
-sys.path.insert(0, str(APP.parent))  # as when the Space runs app.py: its sibling presentation.py imports
-app = import_script("space_app", APP)
 # The load-test script's server helpers, shared rather than copied.
-load_test = import_script("space_load_test", REPO_ROOT / "space" / "load_test.py")
+load_test = import_script("space_load_test", REPO_ROOT / "benchmarks" / "load_test.py")
 free_port, wait_for_server = load_test.free_port, load_test.wait_for_server
 
 
@@ -100,13 +99,13 @@ def outputs_dir(tmp_path_factory, make_model, make_rows, trec_labels):
 def loaded(outputs_dir):
     """load_classifiers() of the runs in outputs_dir and of a folder and a Hub id it cannot load, which it must survive
     (the Hub offline: not cached, the id fails at once)."""
-    sources = [str(path) for path in seqclf_hf.inference.finished_runs(outputs_dir)] + [
+    sources = [str(path) for path in seqclf_hf.space.runs.finished_runs(outputs_dir)] + [
         "/no/such/model",
         "nobody/no-model",
     ]
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", True)
-        return seqclf_hf.inference.load_classifiers(sources, app.presentation.EXAMPLES[0])
+        return seqclf_hf.space.runs.load_classifiers(sources, app.presentation.EXAMPLES[0])
 
 
 @pytest.fixture(scope="session")
@@ -454,7 +453,7 @@ def test_50_concurrent_requests_all_succeed(server, trec_labels):
 
 
 def test_outputs_lists_whole_models_and_adapters_but_no_run_in_progress(outputs_dir):
-    assert [path.name for path in seqclf_hf.inference.finished_runs(outputs_dir)] == list(MODEL_NAMES)
+    assert [path.name for path in seqclf_hf.space.runs.finished_runs(outputs_dir)] == list(MODEL_NAMES)
 
 
 def test_every_run_loads_and_the_bad_ones_are_reported(loaded, trec_labels):
@@ -469,15 +468,16 @@ def test_every_run_loads_and_the_bad_ones_are_reported(loaded, trec_labels):
 def test_importing_the_app_loads_no_model(monkeypatch, outputs_dir):
     calls = []
     monkeypatch.setenv("SEQCLF_MODELS", str(outputs_dir / "tiny-cnn"))
-    monkeypatch.setattr(seqclf_hf.inference, "load_classifier", lambda source: calls.append(source))
-    module = import_script("space_app_imported", APP)
-    assert calls == [] and callable(module.build_demo) and callable(module.launch)
+    monkeypatch.setattr(seqclf_hf.space.runs, "load_classifier", lambda source: calls.append(source))
+    packaged = importlib.reload(app)
+    entry = import_script("space_entry_imported", APP)  # the Space's own app.py
+    assert calls == [] and callable(packaged.build_demo) and callable(entry.launch)
 
 
 def test_default_models_come_from_outputs(monkeypatch, tmp_path):
     monkeypatch.delenv("SEQCLF_MODELS", raising=False)
     monkeypatch.delenv("SPACE_ID", raising=False)
-    monkeypatch.setattr(app, "REPO_ROOT", tmp_path)
+    monkeypatch.setattr(app, "OUTPUTS_DIR", tmp_path / "outputs")
     assert app.model_sources()[0] == []
     for name, config in (("cnn", "config.json"), ("demo-lstm", "config.json"), ("bert-lora", "adapter_config.json")):
         (tmp_path / "outputs" / name).mkdir(parents=True)
@@ -494,8 +494,8 @@ def test_space_readme_front_matter(monkeypatch, tmp_path):
     # On a Space, with no SEQCLF_MODELS and no outputs/, the README's models are the default.
     monkeypatch.delenv("SEQCLF_MODELS", raising=False)
     monkeypatch.setenv("SPACE_ID", "user/space")
-    monkeypatch.setattr(app, "REPO_ROOT", tmp_path)
-    models = app.model_sources()[0]
+    monkeypatch.setattr(app, "OUTPUTS_DIR", tmp_path / "outputs")
+    models = app.model_sources(REPO_ROOT / "space" / "README.md")[0]
     assert models and all(model.count("/") == 1 for model in models) and all(model in front_matter for model in models)
 
 
@@ -520,7 +520,8 @@ def test_a_model_that_cannot_explain_says_so_in_the_explanation():
 
 
 def start_app(models: str, log_path: Path) -> tuple[subprocess.Popen, str]:
-    """`python space/app.py` serving SEQCLF_MODELS on a free port, once it answers; returns the process and URL."""
+    """`python space/app.py` (the Space's entry) serving SEQCLF_MODELS on a free port, once it answers; returns the
+    process and URL."""
     port = free_port()
     env = {**os.environ, "SEQCLF_MODELS": models, "GRADIO_SERVER_PORT": str(port), "GRADIO_ANALYTICS_ENABLED": "False"}
     with log_path.open("w") as log:
@@ -616,7 +617,10 @@ def test_another_task_brings_its_own_title_labels_and_examples(tmp_path):
         "title: Is this review positive?\ndescription: Sentiment.\ninput_name: Review\nplaceholder: e.g. Great!\n"
         "labels:\n  POS: [Positive, a review that liked it]\nexamples: [Loved it., Hated it.]\n"
     )
-    show = "import presentation as p; print(p.CONTENT['title'], '|', p.meaning('POS'), '|', p.meaning('NEG'))"
+    show = (
+        "from seqclf_hf.space import presentation as p; "
+        "print(p.CONTENT['title'], '|', p.meaning('POS'), '|', p.meaning('NEG'))"
+    )
     command = [sys.executable, "-c", show]
     env = {**os.environ, "SEQCLF_CONTENT": str(content)}
     result = subprocess.run(command, cwd=APP.parent, env=env, capture_output=True, text=True, check=True)
@@ -630,5 +634,5 @@ def test_another_task_brings_its_own_title_labels_and_examples(tmp_path):
     assert result.returncode != 0
     assert result.stderr.strip().splitlines()[-1] == (
         f"error: {content} lacks description, input_name, placeholder, labels, examples: give every key that "
-        "space/trec.yaml has."
+        "seqclf_hf/space/trec.yaml has."
     )

@@ -3,26 +3,42 @@
 from huggingface_hub.dataclasses import strict
 from transformers import PreTrainedConfig
 
-from .config_checks import FamilyConfigMixin, require_positive, require_probability
+from .configuration_utils import FamilyConfigMixin, require_positive, require_probability
 
 
 @strict
 class CNNConfig(FamilyConfigMixin, PreTrainedConfig):
     r"""
-    vocab_size (`int`, *optional*, defaults to 30522):
-        Number of token ids the embedding table holds (the tokenizer's vocabulary size).
-    embedding_dim (`int`, *optional*, defaults to 128):
-        Size of each token embedding (the convolutions' input channels).
-    kernel_sizes (`list[int]`, *optional*, defaults to `[3, 5, 7]`):
-        Width of each parallel convolution, in tokens.
-    num_filters (`int`, *optional*, defaults to 100):
-        Output channels of each convolution.
-    dropout (`float`, *optional*, defaults to 0.5):
-        Dropout on the concatenated pooled features, before the classifier.
-    pad_token_id (`int`, *optional*, defaults to 0):
-        Id of the padding token; its embedding row is kept at zero.
-    initializer_range (`float`, *optional*, defaults to 0.02):
-        Standard deviation of the normal initialisation of embeddings, convolutions and the classifier.
+    The configuration of a [`CNNForSequenceClassification`]: a TextCNN (Kim, 2014), parallel convolutions max-
+    pooled over the real tokens.
+
+    Args:
+        vocab_size (`int`, *optional*, defaults to 30522):
+            Number of token ids the embedding table holds (the tokenizer's vocabulary size).
+        embedding_dim (`int`, *optional*, defaults to 128):
+            Size of each token embedding (the convolutions' input channels).
+        kernel_sizes (`list[int]`, *optional*, defaults to `[3, 5, 7]`):
+            Width of each parallel convolution, in tokens.
+        num_filters (`int`, *optional*, defaults to 100):
+            Output channels of each convolution.
+        dropout (`float`, *optional*, defaults to 0.5):
+            Dropout on the concatenated pooled features, before the classifier.
+        pad_token_id (`int`, *optional*, defaults to 0):
+            Id of the padding token; its embedding row is kept at zero.
+        initializer_range (`float`, *optional*, defaults to 0.02):
+            Standard deviation of the normal initialisation of embeddings, convolutions and the classifier.
+
+    Examples:
+
+    ```python
+    >>> from seqclf_hf.models import CNNConfig, CNNForSequenceClassification
+
+    >>> config = CNNConfig(num_filters=64)
+    >>> model = CNNForSequenceClassification(config)
+    >>> model.config.num_filters
+    64
+
+    ```
     """
 
     model_type = "seqclf_cnn"

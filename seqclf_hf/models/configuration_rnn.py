@@ -3,7 +3,7 @@
 from huggingface_hub.dataclasses import strict
 from transformers import PreTrainedConfig
 
-from .config_checks import POOLING_CHOICES, FamilyConfigMixin, require_positive, require_probability
+from .configuration_utils import POOLING_CHOICES, FamilyConfigMixin, require_positive, require_probability
 
 CELL_TYPES = ("rnn", "gru", "lstm")
 
@@ -11,28 +11,44 @@ CELL_TYPES = ("rnn", "gru", "lstm")
 @strict
 class RNNConfig(FamilyConfigMixin, PreTrainedConfig):
     r"""
-    cell_type (`str`, *optional*, defaults to `"lstm"`):
-        Recurrent cell: `"rnn"` (tanh), `"gru"` or `"lstm"`.
-    vocab_size (`int`, *optional*, defaults to 30522):
-        Number of token ids the embedding table holds (the tokenizer's vocabulary size).
-    embedding_dim (`int`, *optional*, defaults to 128):
-        Size of each token embedding.
-    hidden_sizes (`list[int]`, *optional*, defaults to `[128]`):
-        Hidden size of each stacked layer, first to last, e.g. `[64, 128]` for two layers.
-    bidirectional (`bool`, *optional*, defaults to `True`):
-        Run every layer in both directions and concatenate the two states.
-    pooling (`str`, *optional*, defaults to `"last"`):
-        How the last layer's states become one vector: `"last"` (state after the last real token, in both
-        directions), `"mean"` or `"max"` over real tokens, or `"attention"` (additive attention over real tokens,
-        its context concatenated with the `"last"` state).
-    attention_dim (`int`, *optional*, defaults to 64):
-        Size of the additive attention's projection U (used when `pooling="attention"`).
-    dropout (`float`, *optional*, defaults to 0.3):
-        Dropout on the embeddings, between layers and before the classifier.
-    pad_token_id (`int`, *optional*, defaults to 0):
-        Id of the padding token; its embedding row is kept at zero.
-    initializer_range (`float`, *optional*, defaults to 0.02):
-        Standard deviation of the normal initialisation of embeddings and linear layers.
+    The configuration of an [`RNNForSequenceClassification`]: stacked RNN, GRU or LSTM layers (`cell_type`) with a
+    pooling over the real tokens.
+
+    Args:
+        cell_type (`str`, *optional*, defaults to `"lstm"`):
+            Recurrent cell: `"rnn"` (tanh), `"gru"` or `"lstm"`.
+        vocab_size (`int`, *optional*, defaults to 30522):
+            Number of token ids the embedding table holds (the tokenizer's vocabulary size).
+        embedding_dim (`int`, *optional*, defaults to 128):
+            Size of each token embedding.
+        hidden_sizes (`list[int]`, *optional*, defaults to `[128]`):
+            Hidden size of each stacked layer, first to last, e.g. `[64, 128]` for two layers.
+        bidirectional (`bool`, *optional*, defaults to `True`):
+            Run every layer in both directions and concatenate the two states.
+        pooling (`str`, *optional*, defaults to `"last"`):
+            How the last layer's states become one vector: `"last"` (state after the last real token, in both
+            directions), `"mean"` or `"max"` over real tokens, or `"attention"` (additive attention over real tokens,
+            its context concatenated with the `"last"` state).
+        attention_dim (`int`, *optional*, defaults to 64):
+            Size of the additive attention's projection U (used when `pooling="attention"`).
+        dropout (`float`, *optional*, defaults to 0.3):
+            Dropout on the embeddings, between layers and before the classifier.
+        pad_token_id (`int`, *optional*, defaults to 0):
+            Id of the padding token; its embedding row is kept at zero.
+        initializer_range (`float`, *optional*, defaults to 0.02):
+            Standard deviation of the normal initialisation of embeddings and linear layers.
+
+    Examples:
+
+    ```python
+    >>> from seqclf_hf.models import RNNConfig, RNNForSequenceClassification
+
+    >>> config = RNNConfig(cell_type="lstm", hidden_sizes=[64])
+    >>> model = RNNForSequenceClassification(config)
+    >>> model.config.cell_type
+    'lstm'
+
+    ```
     """
 
     model_type = "seqclf_rnn"

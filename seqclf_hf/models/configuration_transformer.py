@@ -3,28 +3,44 @@
 from huggingface_hub.dataclasses import strict
 from transformers import PreTrainedConfig
 
-from .config_checks import FamilyConfigMixin, require_positive, require_probability
+from .configuration_utils import FamilyConfigMixin, require_positive, require_probability
 
 
 @strict
 class TransformerConfig(FamilyConfigMixin, PreTrainedConfig):
     r"""
-    vocab_size (`int`, *optional*, defaults to 30522):
-        Number of token ids the embedding table holds (the tokenizer's vocabulary size).
-    hidden_size (`int`, *optional*, defaults to 128):
-        Width of the embeddings and of every layer's output.
-    num_layers (`int`, *optional*, defaults to 2):
-        Number of encoder layers.
-    num_heads (`int`, *optional*, defaults to 4):
-        Attention heads per layer; must divide `hidden_size`.
-    intermediate_size (`int`, *optional*, defaults to 256):
-        Width of the position-wise feed-forward layer.
-    dropout (`float`, *optional*, defaults to 0.1):
-        Dropout on embeddings, attention probabilities, sub-layer outputs and before the classifier.
-    pad_token_id (`int`, *optional*, defaults to 0):
-        Id of the padding token; its embedding row is kept at zero.
-    initializer_range (`float`, *optional*, defaults to 0.02):
-        Standard deviation of the normal initialisation of embeddings and linear layers.
+    The configuration of a [`TransformerForSequenceClassification`]: a small Transformer encoder trained from
+    scratch.
+
+    Args:
+        vocab_size (`int`, *optional*, defaults to 30522):
+            Number of token ids the embedding table holds (the tokenizer's vocabulary size).
+        hidden_size (`int`, *optional*, defaults to 128):
+            Width of the embeddings and of every layer's output.
+        num_layers (`int`, *optional*, defaults to 2):
+            Number of encoder layers.
+        num_heads (`int`, *optional*, defaults to 4):
+            Attention heads per layer; must divide `hidden_size`.
+        intermediate_size (`int`, *optional*, defaults to 256):
+            Width of the position-wise feed-forward layer.
+        dropout (`float`, *optional*, defaults to 0.1):
+            Dropout on embeddings, attention probabilities, sub-layer outputs and before the classifier.
+        pad_token_id (`int`, *optional*, defaults to 0):
+            Id of the padding token; its embedding row is kept at zero.
+        initializer_range (`float`, *optional*, defaults to 0.02):
+            Standard deviation of the normal initialisation of embeddings and linear layers.
+
+    Examples:
+
+    ```python
+    >>> from seqclf_hf.models import TransformerConfig, TransformerForSequenceClassification
+
+    >>> config = TransformerConfig(num_layers=2)
+    >>> model = TransformerForSequenceClassification(config)
+    >>> model.config.num_layers
+    2
+
+    ```
     """
 
     model_type = "seqclf_transformer"

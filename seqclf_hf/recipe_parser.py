@@ -1,6 +1,6 @@
 """The recipe's options: recipe defaults < YAML config < command-line flags, parsed into the argument dataclasses.
 
-`--model NAME` picks the shipped `NAME.yaml` (package data in `seqclf_hf/recipes/`; `recipes/configs` in a clone links
+`--model NAME` picks the shipped `NAME.yaml` (package data in `seqclf_hf/configs/`; `recipes/configs` in a clone links
 to it), `--config FILE` names any YAML. Every YAML key must be a field of `ModelArguments`, `DataArguments`,
 `TrainingArguments`, `RunArguments` or `PeftArguments`; an unknown key or flag is an error, never ignored.
 """
@@ -22,7 +22,7 @@ from .arguments import DataArguments, ModelArguments, PeftArguments, RunArgument
 from .errors import ConfigError
 
 # The shipped recipes, found wherever the package is installed.
-CONFIGS_DIR = Path(str(importlib.resources.files("seqclf_hf") / "recipes"))
+CONFIGS_DIR = Path(str(importlib.resources.files("seqclf_hf") / "configs"))
 # --help lists this project's options and these; --help-all every TrainingArguments option too.
 COMMON_TRAINER_OPTIONS = (
     "output_dir",
@@ -88,10 +88,10 @@ class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
 class RecipeParser(HfArgumentParser):
     """HfArgumentParser with a help section per dataclass, after one for choosing the recipe."""
 
-    def __init__(self, configs_dir: Path = CONFIGS_DIR):
+    def __init__(self, configs_dir: Path = CONFIGS_DIR, prog: str = "seqclf-hf train"):
         super().__init__(
-            prog="seqclf-hf train",
-            usage="%(prog)s (--model NAME | --config FILE) [options]   (or: python recipes/train.py ...)",
+            prog=prog,
+            usage="%(prog)s (--model NAME | --config FILE) [options]   (in a clone also: python recipes/COMMAND.py)",
             formatter_class=HelpFormatter,
             add_help=False,
         )
@@ -179,7 +179,7 @@ def check_keys(values: dict, valid: set[str], path: Path) -> None:
         raise ConfigError(f"{path} has unknown option(s): {'; '.join(hints)}. Remove or rename them.")
 
 
-def parse_args(argv: list[str] | None, configs_dir: Path = CONFIGS_DIR):
+def parse_args(argv: list[str] | None, configs_dir: Path = CONFIGS_DIR, prog: str = "seqclf-hf train"):
     """(ModelArguments, DataArguments, TrainingArguments, RunArguments, PeftArguments) from defaults, YAML, flags.
 
     With a help flag, prints the options with the recipe's values as defaults and exits.
@@ -188,7 +188,7 @@ def parse_args(argv: list[str] | None, configs_dir: Path = CONFIGS_DIR):
     selector.add_argument("--model")
     selector.add_argument("--config")
     chosen, rest = selector.parse_known_args(argv)
-    parser = RecipeParser(configs_dir)
+    parser = RecipeParser(configs_dir, prog)
     wants_help = any(flag in rest for flag in HELP_FLAGS)
     if wants_help and not (chosen.model or chosen.config):
         values, stem = {}, "<recipe>"

@@ -1,4 +1,5 @@
-"""Checks and the base mixin shared by the model configurations, so a bad size fails when the config is built."""
+"""The base of every family's configuration (`FamilyConfigMixin`) and the field checks the families share, so a bad
+size fails when the config is built."""
 
 POOLING_CHOICES = ("last", "mean", "max", "attention")
 

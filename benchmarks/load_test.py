@@ -1,9 +1,9 @@
 """Load test of the Space's /predict endpoint through gradio_client: N requests, C at a time.
 
-    python space/load_test.py                                   # starts space/app.py itself, on a free port
-    python space/load_test.py --url http://127.0.0.1:7860/      # a running app (local or a Space URL)
-    python space/load_test.py --models outputs/demo-lstm,outputs/demo-cnn --requests 500 --concurrency 50
-    python space/load_test.py --via rest                        # plain HTTP instead of gradio_client
+    python benchmarks/load_test.py                                   # starts the Space app itself, on a free port
+    python benchmarks/load_test.py --url http://127.0.0.1:7860/      # a running app (local or a Space URL)
+    python benchmarks/load_test.py --models outputs/demo-lstm,outputs/demo-cnn --requests 500 --concurrency 50
+    python benchmarks/load_test.py --via rest                        # plain HTTP instead of gradio_client
 
 Prints p50 / p95 / p99 latency (seconds from submitting a request to its result, queueing included), requests per
 second and the number of failures; exits 1 if any request failed.
@@ -20,12 +20,11 @@ import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import httpx
 from gradio_client import Client
 
-APP = Path(__file__).resolve().parent / "app.py"
+APP = ["-m", "seqclf_hf.space.app"]  # the packaged Space app, as `seqclf-hf space` serves it
 QUESTIONS = [
     "Who discovered penicillin?",
     "How many bones are in the human hand?",
@@ -49,7 +48,7 @@ def wait_for_server(process: subprocess.Popen, url: str, timeout: float, describ
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"space/app.py exited with {process.returncode}:\n{describe_failure()}")
+            raise RuntimeError(f"the Space app exited with {process.returncode}:\n{describe_failure()}")
         try:
             if httpx.get(url, timeout=2).status_code == 200:
                 return
@@ -57,7 +56,7 @@ def wait_for_server(process: subprocess.Popen, url: str, timeout: float, describ
             pass
         time.sleep(0.25)
     process.kill()
-    raise RuntimeError(f"space/app.py did not answer within {timeout:.0f} s:\n{describe_failure()}")
+    raise RuntimeError(f"the Space app did not answer within {timeout:.0f} s:\n{describe_failure()}")
 
 
 def start_app(models: str | None, timeout: float = 120) -> tuple[subprocess.Popen, str]:
@@ -65,7 +64,7 @@ def start_app(models: str | None, timeout: float = 120) -> tuple[subprocess.Pope
     env = {**os.environ, "GRADIO_SERVER_PORT": str(port), "GRADIO_ANALYTICS_ENABLED": "False"}
     if models:
         env["SEQCLF_MODELS"] = models
-    process = subprocess.Popen([sys.executable, str(APP)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    process = subprocess.Popen([sys.executable, *APP], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     url = f"http://127.0.0.1:{port}/"
     wait_for_server(process, url, timeout, lambda: process.stderr.read().decode())
     return process, url
@@ -173,7 +172,7 @@ def run(url: str, requests: int, concurrency: int, model: str | None, via: str =
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--url", help="a running app; without it space/app.py is started on a free port")
+    parser.add_argument("--url", help="a running app; without it the Space app is started on a free port")
     parser.add_argument("--models", help="SEQCLF_MODELS for the app this script starts (default: the app's own)")
     parser.add_argument("--model", help="the model to call (default: the app's first)")
     parser.add_argument("--requests", type=int, default=200)

@@ -1,27 +1,25 @@
-"""Guards that keep a run from losing work: output_dir checks, write beside then swap, a checkpoint on Ctrl-C."""
+"""The output folder of a run: checked before anything is written, opened, and published (write beside, then swap)."""
 
 import json
 import logging
 import os
 import shutil
-import signal
 from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 from safetensors import SafetensorError, safe_open
-from transformers import TrainerCallback, TrainingArguments
+from transformers import TrainingArguments
 from transformers.trainer import TRAINER_STATE_NAME
 from transformers.trainer_utils import get_last_checkpoint
 
 from .errors import ConfigError
+from .run_layout import INCOMPLETE_SUFFIX, REPLACED_SUFFIX, beside
 
 logger = logging.getLogger(__name__)
 
 # weights + Adam's two moments in each checkpoint, and the final model besides.
 CHECKPOINT_BYTES_PER_PARAMETER = 3 * 4
-INCOMPLETE_SUFFIX = ".incomplete"  # a replacing run writes here, beside the run it replaces
-REPLACED_SUFFIX = ".replaced"  # the replaced run, for the moment between the two renames
 
 
 def resolve_resume(training_args: TrainingArguments) -> str | None:
@@ -78,7 +76,7 @@ def holds_files(path: Path) -> bool:
 def plan_output_dir(training_args: TrainingArguments, overwrite: bool) -> OutputPlan:
     """Refuse to overwrite an earlier run by accident, and refuse a folder that cannot be written; touch nothing."""
     output_dir = Path(training_args.output_dir)
-    incomplete = output_dir.with_name(output_dir.name + INCOMPLETE_SUFFIX)
+    incomplete = beside(output_dir, INCOMPLETE_SUFFIX)
     if training_args.resume_from_checkpoint == "auto" and incomplete.is_dir() and get_last_checkpoint(incomplete):
         # A replacing run was stopped: it goes on beside the earlier run, which it still has to replace.
         resume = get_last_checkpoint(str(incomplete))
@@ -132,7 +130,7 @@ def publish(plan: OutputPlan) -> None:
     """Put a finished replacing run in the place of the earlier one, which goes only once the new one is whole."""
     if not plan.replaces:
         return
-    previous = plan.output_dir.with_name(plan.output_dir.name + REPLACED_SUFFIX)
+    previous = beside(plan.output_dir, REPLACED_SUFFIX)
     if previous.exists():
         shutil.rmtree(previous)
     plan.output_dir.rename(previous)
@@ -152,30 +150,3 @@ def check_disk_space(training_args: TrainingArguments, model: torch.nn.Module) -
             f"model need about {needed / 2**20:.0f} MiB. Free some space, choose another --output_dir, or lower "
             "--save_total_limit."
         )
-
-
-class SaveOnInterrupt(TrainerCallback):
-    """On Ctrl-C (SIGINT), finish the current step, save a checkpoint and stop, instead of dying mid-step."""
-
-    def __init__(self):
-        self.interrupted = False
-        self._previous_handler = None
-
-    def _handle(self, signum, frame):
-        if self.interrupted:  # a second Ctrl-C means "stop now"
-            raise KeyboardInterrupt
-        logger.warning("Interrupted: saving a checkpoint after this step (Ctrl-C again to stop at once).")
-        self.interrupted = True
-
-    def on_train_begin(self, args, state, control, **kwargs):
-        self._previous_handler = signal.signal(signal.SIGINT, self._handle)
-
-    def on_step_end(self, args, state, control, **kwargs):
-        if self.interrupted:
-            control.should_save = True
-            control.should_training_stop = True
-        return control
-
-    def on_train_end(self, args, state, control, **kwargs):
-        if self._previous_handler is not None:
-            signal.signal(signal.SIGINT, self._previous_handler)

@@ -1,13 +1,14 @@
-"""What the Space says: predictions, explanations and notes in words, for the task space/trec.yaml describes (or
-the file SEQCLF_CONTENT names). space/app.py wires these into the Gradio tabs."""
+"""What the Space says: predictions, explanations and notes in words, for the task trec.yaml (beside this module)
+describes (or the file SEQCLF_CONTENT names). app.py wires these into the Gradio tabs."""
 
 import os
 from pathlib import Path
 
 import yaml
 
-from seqclf_hf.inference import MULTI_LABEL, REGRESSION, Classifier, Explanation
-from seqclf_hf.predict import Written
+from ..inference import Classifier, Explanation
+from ..predict import Written
+from ..tasks import ProblemType
 
 SPACE_DIR = Path(__file__).resolve().parent
 COMPARE_COLUMNS = ["model", "architecture", "prediction", "meaning", "confidence", "latency_ms"]
@@ -18,10 +19,14 @@ CONTENT_KEYS = ("title", "description", "input_name", "placeholder", "labels", "
 def read_content(path: Path) -> dict:
     """The task as the Space presents it; a missing file or key is refused by name."""
     if not path.is_file():
-        raise SystemExit(f"error: SEQCLF_CONTENT names {path}, which is not a file. Give a file like space/trec.yaml.")
+        raise SystemExit(
+            f"error: SEQCLF_CONTENT names {path}, which is not a file. Give a file like seqclf_hf/space/trec.yaml."
+        )
     content = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     if missing := [key for key in CONTENT_KEYS if key not in content]:
-        raise SystemExit(f"error: {path} lacks {', '.join(missing)}: give every key that space/trec.yaml has.")
+        raise SystemExit(
+            f"error: {path} lacks {', '.join(missing)}: give every key that seqclf_hf/space/trec.yaml has."
+        )
     return content
 
 
@@ -32,7 +37,7 @@ LABEL_MEANINGS, EXAMPLES, INPUT_NAME = CONTENT["labels"], CONTENT["examples"], C
 HOW_TO_GET_A_MODEL = (
     "Train one with `make demo` (writes `outputs/demo-lstm`) or `python recipes/train.py --model cnn "
     "--dataset_name sample --output_dir outputs/demo-cnn`, then restart the app; or name models explicitly: "
-    "`SEQCLF_MODELS=outputs/demo-lstm,user/some-model python space/app.py` (local folders or Hub ids)."
+    "`SEQCLF_MODELS=outputs/demo-lstm,user/some-model seqclf-hf space` (local folders or Hub ids)."
 )
 
 
@@ -80,7 +85,7 @@ def meaning(label: str) -> str:
 def in_words(classifier: Classifier, prediction: str) -> str:
     """`Classifier.decide`'s prediction for the UI: the labels of a multi-label model comma-separated (or "none
     above" its threshold), a label or a value as it is."""
-    if classifier.config.problem_type != MULTI_LABEL:
+    if classifier.config.problem_type != ProblemType.MULTI_LABEL:
         return prediction
     return ", ".join(prediction.split("|")) or f"none above {classifier.threshold:g}"
 
@@ -89,7 +94,7 @@ def label_value(classifier: Classifier, scores: dict[str, float], prediction: st
     """What gr.Label shows for one prediction, as its own data: the events showing it skip postprocessing, which
     would headline the best label where a multi-label model predicts all those above its threshold. A regression
     shows its value alone; the others the prediction and the `top` scores (None: all), best first."""
-    if classifier.config.problem_type == REGRESSION:
+    if classifier.config.problem_type == ProblemType.REGRESSION:
         return {"label": prediction}
     ranked = sorted(scores.items(), key=lambda item: -item[1])[:top]
     confidences = [{"label": label, "confidence": score} for label, score in ranked]
@@ -119,9 +124,9 @@ def verdict(name: str, classifier: Classifier, explanation: Explanation) -> list
     """The prediction in words and how sure the model is: the class and the runner-up (one label per text), every
     label above the threshold (several), the value (a regression)."""
     label, probabilities = explanation.label, explanation.probabilities
-    if classifier.config.problem_type == REGRESSION:
+    if classifier.config.problem_type == ProblemType.REGRESSION:
         return [f"### {explanation.prediction} — the value {name} predicts"]
-    if classifier.config.problem_type == MULTI_LABEL:
+    if classifier.config.problem_type == ProblemType.MULTI_LABEL:
         chosen = [label for label in explanation.prediction.split("|") if label]
         scored = ", ".join(f"**{label}** ({probabilities[label]:.0%}, {title(label)})" for label in chosen)
         threshold = f"{name} predicts every label it scores above {classifier.threshold:.0%}"
@@ -137,7 +142,7 @@ def explanation_markdown(name: str, classifier: Classifier, explanation: Explana
     """The prediction in words (`verdict`), the words that drove it most, and what the highlighting shows."""
     lines, display = verdict(name, classifier, explanation), explanation.display_scores()
     # A regression's gradient is the value's: words push it up or down. Otherwise the best-scored label's.
-    label = "a higher value" if classifier.config.problem_type == REGRESSION else explanation.label
+    label = "a higher value" if classifier.config.problem_type == ProblemType.REGRESSION else explanation.label
     by_score = sorted(zip(display, explanation.words, strict=True), key=lambda pair: -pair[0])
     top = list(dict.fromkeys(word.lower() for score, (*_, word, _) in by_score if score > 0))[:3]
     top = ", ".join(f"**{word}**" for word in top)
@@ -168,8 +173,10 @@ def comparison_row(name: str, classifier: Classifier, scores: dict[str, float], 
     """One model's row of the comparison: its prediction, what that means and how sure it is, every score."""
     kind = classifier.config.problem_type
     labels = [label for label in prediction.split("|") if label]
-    meanings = "" if kind == REGRESSION else ", ".join(map(title, labels)) or in_words(classifier, prediction)
+    meanings = ""
+    if kind != ProblemType.REGRESSION:
+        meanings = ", ".join(map(title, labels)) or in_words(classifier, prediction)
     # One label's probability; several labels or a value have no one confidence (their scores are in the row).
-    confidence = None if kind in (MULTI_LABEL, REGRESSION) else round(scores[prediction], 4)
+    confidence = None if kind in (ProblemType.MULTI_LABEL, ProblemType.REGRESSION) else round(scores[prediction], 4)
     values = [name, classifier.description, prediction, meanings, confidence, round(latency, 2)]
     return dict(zip(COMPARE_COLUMNS, values, strict=True)) | {label: round(p, 4) for label, p in scores.items()}

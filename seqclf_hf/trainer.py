@@ -1,0 +1,157 @@
+"""The recipe's Trainer and what it needs beyond transformers': batches by length, class weights in the loss, a
+checkpoint on Ctrl-C."""
+
+import dataclasses
+import logging
+import signal
+
+import numpy as np
+import torch
+from datasets import Dataset
+from torch.utils.data import Sampler
+from transformers import DataCollatorWithPadding, Trainer, TrainerCallback
+
+from .errors import DataError
+from .metrics import trainer_metrics
+from .tasks import ProblemType, spec
+from .validation import parse_class_weights
+
+logger = logging.getLogger(__name__)
+
+
+@dataclasses.dataclass(frozen=True)
+class Task:
+    """What the model predicts: transformers' problem type, the output names, the multi-label decision threshold."""
+
+    problem_type: str
+    labels: list[str]
+    threshold: float = 0.5
+    class_weights: list[float] | None = None
+
+    def report(self, logits, references) -> dict:
+        return spec(self.problem_type).report(logits, references, self.labels, self.threshold)
+
+
+class RecipeTrainer(Trainer):
+    """The Trainer, able to batch by length buckets (--length_buckets) and to weigh classes in the loss
+    (--class_weights): here rather than in the models, so pretrained encoders and adapters get them too."""
+
+    def __init__(self, *args, length_buckets: bool = False, class_weights: list[float] | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.length_buckets, self.class_weights = length_buckets, class_weights
+
+    def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
+        if self.class_weights is None or "labels" not in inputs:
+            return super().compute_loss(model, inputs, return_outputs, num_items_in_batch)
+        labels = inputs.pop("labels")
+        outputs = model(**inputs)
+        weight = torch.tensor(self.class_weights, dtype=outputs.logits.dtype, device=outputs.logits.device)
+        loss = torch.nn.functional.cross_entropy(outputs.logits, labels, weight=weight)
+        return (loss, outputs) if return_outputs else loss
+
+    def _get_train_sampler(self, train_dataset=None):
+        if not self.length_buckets:
+            return super()._get_train_sampler(train_dataset)
+        dataset = train_dataset if train_dataset is not None else self.train_dataset
+        lengths = [len(ids) for ids in dataset["input_ids"]]
+        return LengthBucketSampler(lengths, self.args.train_batch_size, self.args.seed)
+
+
+def make_trainer(
+    training_args, tokenized, tokenizer, task: Task, length_buckets: bool = False, **model_and_callbacks
+) -> RecipeTrainer:
+    """The recipe's Trainer on the train / validation splits for `task`; `model=` or `model_init=` (search),
+    `callbacks=`."""
+    return RecipeTrainer(
+        # Pushing is done once, at the end, by push_output_dir: the Trainer's own push would upload pickles
+        # (training_args.bin) and replace the model card.
+        args=dataclasses.replace(training_args, push_to_hub=False),
+        train_dataset=tokenized["train"],
+        eval_dataset=tokenized["validation"],
+        processing_class=tokenizer,
+        data_collator=DataCollatorWithPadding(tokenizer),
+        compute_metrics=trainer_metrics(task.labels, task.problem_type, task.threshold),
+        length_buckets=length_buckets,
+        class_weights=task.class_weights,
+        **model_and_callbacks,
+    )
+
+
+class LengthBucketSampler(Sampler[int]):
+    """Indices whose consecutive `batch_size` slices are texts of similar length, the batches in random order.
+
+    Each epoch shuffles the examples, sorts groups of `batches_per_group` batches by length, cuts them into batches
+    and shuffles the batches. The Trainer's group_by_length stops after the sorting, so each group's batches run
+    from the longest texts to the shortest, and on TREC length follows the class.
+    """
+
+    def __init__(self, lengths: list[int], batch_size: int, seed: int, batches_per_group: int = 50):
+        self.lengths, self.batch_size, self.seed = lengths, batch_size, seed
+        self.group_size = batch_size * batches_per_group
+        self.epoch = 0
+
+    def set_epoch(self, epoch: int) -> None:
+        """Called by the Trainer each epoch: every process of a distributed run draws the same order."""
+        self.epoch = epoch
+
+    def __len__(self) -> int:
+        return len(self.lengths)
+
+    def __iter__(self):
+        generator = torch.Generator().manual_seed(self.seed + self.epoch)
+        order = torch.randperm(len(self.lengths), generator=generator).tolist()
+        by_length = []
+        for start in range(0, len(order), self.group_size):
+            by_length += sorted(order[start : start + self.group_size], key=self.lengths.__getitem__)
+        batches = [by_length[start : start + self.batch_size] for start in range(0, len(by_length), self.batch_size)]
+        # A short batch stays last: anywhere else, every batch after it would straddle two lengths.
+        short = [batches.pop()] if len(batches[-1]) < self.batch_size else []
+        shuffled = [batches[i] for i in torch.randperm(len(batches), generator=generator).tolist()]
+        return iter([index for batch in shuffled + short for index in batch])
+
+
+def class_weights(option: str | None, train: Dataset, problem_type: str) -> list[float] | None:
+    """One loss weight per class for --class_weights: given, or (auto) the inverse of each class's frequency in the
+    training split, scaled so that a balanced split gets 1 everywhere."""
+    if not option:
+        return None
+    if problem_type != ProblemType.SINGLE_LABEL:
+        raise DataError(f"--class_weights weighs the classes of a single-label run; this one is {problem_type}.")
+    names = train.features["label"].names
+    if option == "auto":
+        counts = np.bincount(np.asarray(train["label"]), minlength=len(names))
+        return (len(train) / (len(names) * counts)).tolist()
+    weights = parse_class_weights(option)
+    if len(weights) != len(names):
+        raise DataError(
+            f"--class_weights gives {len(weights)} weights for {len(names)} labels ({names}): give one per label, "
+            "in that order, or auto."
+        )
+    return weights
+
+
+class SaveOnInterrupt(TrainerCallback):
+    """On Ctrl-C (SIGINT), finish the current step, save a checkpoint and stop, instead of dying mid-step."""
+
+    def __init__(self):
+        self.interrupted = False
+        self._previous_handler = None
+
+    def _handle(self, signum, frame):
+        if self.interrupted:  # a second Ctrl-C means "stop now"
+            raise KeyboardInterrupt
+        logger.warning("Interrupted: saving a checkpoint after this step (Ctrl-C again to stop at once).")
+        self.interrupted = True
+
+    def on_train_begin(self, args, state, control, **kwargs):
+        self._previous_handler = signal.signal(signal.SIGINT, self._handle)
+
+    def on_step_end(self, args, state, control, **kwargs):
+        if self.interrupted:
+            control.should_save = True
+            control.should_training_stop = True
+        return control
+
+    def on_train_end(self, args, state, control, **kwargs):
+        if self._previous_handler is not None:
+            signal.signal(signal.SIGINT, self._previous_handler)
