@@ -6,8 +6,8 @@ Each tab's screenshot goes to the test's tmp dir, or to SPACE_SCREENSHOTS=folder
 space/screenshot.png from there)."""
 
 import csv
-import importlib.util
 import os
+import runpy
 import shutil
 import subprocess
 import sys
@@ -49,15 +49,8 @@ RECIPES = {
 }
 
 
-def import_script(name: str, path: Path):
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-# The load-test script's server helpers, shared rather than copied.
-load_test = import_script("space_load_test", REPO_ROOT / "space" / "load_test.py")
+# The load-test script's server helpers, shared rather than copied (space/ is no package: run the file).
+load_test = runpy.run_path(str(REPO_ROOT / "space" / "load_test.py"))
 
 
 def multi_label_model(folder: Path, make_model, make_rows) -> Path:
@@ -90,7 +83,7 @@ def models(tmp_path_factory, make_model, make_rows) -> dict[str, Path]:
 def app_url(models, tmp_path_factory):
     """`python space/app.py` serving the models, as a user starts it."""
     log_path = tmp_path_factory.mktemp("browser-app") / "app.log"
-    port = load_test.free_port()
+    port = load_test["free_port"]()
     env = {
         **os.environ,
         "SEQCLF_MODELS": ",".join(str(path) for path in models.values()),
@@ -102,7 +95,7 @@ def app_url(models, tmp_path_factory):
         process = subprocess.Popen([sys.executable, str(APP)], cwd=REPO_ROOT, env=env, stdout=log, stderr=log)
     url = f"http://127.0.0.1:{port}/"
     try:
-        load_test.wait_for_server(process, url, STARTUP_TIMEOUT, log_path.read_text)
+        load_test["wait_for_server"](process, url, STARTUP_TIMEOUT, log_path.read_text)
         yield url
     finally:
         process.terminate()
