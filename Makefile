@@ -11,7 +11,7 @@ $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet "$(TORCH)"
-	$(BIN)/python -m pip install --quiet -e ".[dev,space,search,export,docs]"
+	$(BIN)/python -m pip install --quiet -e ".[dev,space,search,export,docs,browser,tracking]"
 	touch $@
 
 setup: $(VENV)/.installed
@@ -53,15 +53,17 @@ docs: setup
 # The Gradio demo shipped with the package (`seqclf-hf space`): serves the models in SEQCLF_MODELS (default: the
 # trained models in outputs/, e.g. `make demo`'s outputs/demo-lstm) on http://127.0.0.1:$(SPACE_PORT)/.
 SPACE_PORT ?= 7860
-.PHONY: space test-browser
+.PHONY: space test-browser space-screenshot
 
 space: setup
 	GRADIO_SERVER_PORT=$(SPACE_PORT) GRADIO_ANALYTICS_ENABLED=False $(BIN)/seqclf-hf space
 
-# The Space in headless Chromium: type a question, click Classify, read the label, save a screenshot
-# (SPACE_SCREENSHOT=path; SPACE_TEST_MODELS=dir1,dir2 to use trained models instead of tiny random ones).
-# Needs Debian's chromium (apt-get install -y chromium); installs the playwright package, not its browsers.
+# The Space's browser tests alone (make test runs them too; they need Debian's chromium: apt-get install -y chromium).
+# `make space-screenshot` refreshes space/screenshot.png from their screenshot of the Classify tab.
+SCREENSHOTS ?= outputs/screenshots
 test-browser: setup
-	@command -v chromium >/dev/null 2>&1 || { echo "test-browser needs Chromium: apt-get install -y chromium"; exit 1; }
-	$(BIN)/python -m pip install --quiet playwright
-	$(BIN)/python -m pytest -m slow -rs -s tests/test_space.py -k browser
+	$(BIN)/python -m pytest -rs tests/test_browser.py
+
+space-screenshot: setup
+	SPACE_SCREENSHOTS=$(SCREENSHOTS) $(BIN)/python -m pytest -rs tests/test_browser.py
+	cp $(SCREENSHOTS)/classify.png space/screenshot.png

@@ -9,7 +9,10 @@ without `trust_remote_code`. The package itself imports nothing heavy, so `seqcl
 import importlib
 
 __version__ = "0.1.0"
-__all__ = ["FAMILIES", "models"]
+__all__ = ["FAMILIES", "TrainResult", "models", "train"]
+# Imported on first use: the models pull in torch and transformers, the training stack takes seconds more, and
+# `seqclf-hf --help` must answer at once.
+LAZY = {"train": "api", "TrainResult": "api"}
 
 
 def __getattr__(name: str):
@@ -17,4 +20,6 @@ def __getattr__(name: str):
         return importlib.import_module(".models", __name__)
     if name == "FAMILIES":
         return importlib.import_module(".models", __name__).FAMILIES
+    if name in LAZY:
+        return getattr(importlib.import_module(f".{LAZY[name]}", __name__), name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

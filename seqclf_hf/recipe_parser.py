@@ -59,7 +59,8 @@ RECIPE_DEFAULTS = {
     "metric_for_best_model": "accuracy",
     "greater_is_better": True,
     "save_total_limit": 2,
-    "report_to": "none",
+    "report_to": "none",  # or tensorboard / trackio (pip install 'seqclf-hf[tracking]'): local files, no account
+    "project": "seqclf-hf",  # trackio's project: every run of this toolkit side by side in one dashboard
     "dataloader_pin_memory": torch.cuda.is_available(),  # pinning only helps a GPU, and warns without one
     # Without a GPU, say so: then several launched processes form a gloo process group (CPU DDP) instead of
     # each training alone.
@@ -212,4 +213,7 @@ def parse_args(argv: list[str] | None, configs_dir: Path = CONFIGS_DIR, prog: st
         flags = {option for action in parser._actions for option in action.option_strings}
         hints = [f"{arg} (did you mean {', '.join(difflib.get_close_matches(arg, flags, n=2))}?)" for arg in unknown]
         raise ConfigError(f"Unknown command-line argument(s): {'; '.join(hints)}. --help lists the options.")
+    training_args = parsed[2]
+    if training_args.run_name is None:  # the trackers' name of the run: which recipe, written where
+        training_args.run_name = f"{stem}:{training_args.output_dir}"
     return tuple(parsed)

@@ -5,6 +5,7 @@ the vectors and lives in `build.py`); each failure is a `UserInputError` naming 
 """
 
 import dataclasses
+import importlib.util
 import logging
 
 import torch
@@ -19,6 +20,8 @@ from .tasks import spec
 
 logger = logging.getLogger(__name__)
 
+# The packages each tracker of the `tracking` extra can work with (TensorBoard: either writer).
+TRACKER_PACKAGES = {"tensorboard": ("tensorboard", "tensorboardX"), "trackio": ("trackio",)}
 # Metrics for which a smaller value is better: metric_for_best_model needs greater_is_better False for them.
 LOWER_IS_BETTER = ("loss", "mse", "mae")
 
@@ -39,6 +42,7 @@ def validate_options(
     check_architecture(model_args, data_args.max_seq_length)
     check_peft(peft_args, model_args.model_family)
     check_push_settings(training_args)
+    check_trackers(training_args.report_to)
     if run_args.max_train_eval_samples < 0:
         raise ConfigError("--max_train_eval_samples must be 0 (skip) or more.")
     parse_class_weights(run_args.class_weights)
@@ -115,6 +119,17 @@ def check_training_numbers(args: TrainingArguments) -> None:
     for name, value in positive.items():
         if value is not None and value <= 0:
             raise ConfigError(f"--{name} must be above 0, got {value}.")
+
+
+def check_trackers(report_to: list[str]) -> None:
+    """Without its package a tracker's Trainer callback fails with a traceback, and only once training starts."""
+    for tracker in report_to:
+        packages = TRACKER_PACKAGES.get(tracker, ())
+        if packages and not any(importlib.util.find_spec(name) for name in packages):
+            raise ConfigError(
+                f"--report_to {tracker} needs the {tracker} package: pip install 'seqclf-hf[tracking]' "
+                "(or drop --report_to)."
+            )
 
 
 def check_devices(args: TrainingArguments) -> None:

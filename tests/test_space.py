@@ -1,6 +1,6 @@
-"""The Gradio Space (seqclf_hf/space/app.py): `build_demo` over tiny models of several kinds (an attention-pooled
-BiLSTM, a TextCNN, a BERT encoder, a LoRA adapter) saved to disk as training saves them, served in this process and
-called through gradio_client and its REST API; `python space/app.py` itself; (marked slow) headless Chromium."""
+"""The Gradio Space (seqclf_hf/space/app.py): `build_demo` over tiny models of several kinds (an attention-pooled BiLSTM, a
+TextCNN, a BERT encoder, a LoRA adapter) saved to disk as training saves them, served in this process and called
+through gradio_client and its REST API; `python space/app.py` itself. In a real browser: tests/test_browser.py."""
 
 import csv
 import importlib.util
@@ -36,7 +36,6 @@ APP = REPO_ROOT / "space" / "app.py"
 MAX_LENGTH = 32  # tokens the tiny models read: long texts are cut
 MODEL_NAMES = ("tiny-bert", "tiny-cnn", "tiny-lora", "tiny-lstm")  # the output folders, in the order they load
 STARTUP_TIMEOUT = 90
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 
 def import_script(name: str, path: Path):
@@ -548,67 +547,6 @@ def test_the_script_serves_the_models_it_is_given(outputs_dir, tmp_path, trec_la
     assert_distribution(label, trec_labels)
     assert note == ""
     assert "Could not load /no/such/model: no such folder" in (tmp_path / "app.log").read_text()
-
-
-# --------------------------------------------------------------------------------------------------------------
-# Headless Chromium (make test-browser)
-# --------------------------------------------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="session")
-def browser_url(request, tmp_path_factory):
-    """The tiny-model server, or (SPACE_TEST_MODELS=...) an app serving the models named there."""
-    models = os.environ.get("SPACE_TEST_MODELS")
-    if not models:
-        yield request.getfixturevalue("server")
-        return
-    process, url = start_app(models, tmp_path_factory.mktemp("space_browser_log") / "app.log")
-    yield url
-    stop_app(process)
-
-
-@pytest.mark.slow
-@pytest.mark.skipif(CHROMIUM is None, reason="needs Debian's chromium (apt-get install -y chromium)")
-def test_browser_classifies_a_question(browser_url, tmp_path):
-    """Type a question, click Classify, read the label; screenshot to SPACE_SCREENSHOT (default: tmp_path)."""
-    sync_api = pytest.importorskip("playwright.sync_api", reason="needs `pip install playwright`")
-    screenshot = Path(os.environ.get("SPACE_SCREENSHOT") or tmp_path / "space.png")
-    question = os.environ.get("SPACE_TEST_QUESTION", "Who painted the ceiling of the Sistine Chapel?")
-    with sync_api.sync_playwright() as playwright:
-        context = playwright.chromium.launch_persistent_context(
-            str(tmp_path / "chromium-profile"),  # a fresh --user-data-dir
-            executable_path=CHROMIUM,
-            headless=True,
-            viewport={"width": 1280, "height": 860},
-            args=[
-                "--headless",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-            ],
-        )
-        try:
-            page = context.new_page()
-            page.goto(browser_url)
-            page.locator("#question input, #question textarea").first.fill(question)
-            page.locator("#classify").click()
-            heading = page.locator("#probabilities [data-testid='label-output-value']")
-            heading.wait_for(timeout=30_000)
-            page.locator("#highlights [data-testid='highlighted-text:textfield']").wait_for(timeout=30_000)
-            page.wait_for_timeout(500)  # let the highlight colours settle before the screenshot
-            label = heading.inner_text().strip()
-            bars = page.locator("#probabilities [data-testid$='-confidence-set']").count()
-            screenshot.parent.mkdir(parents=True, exist_ok=True)
-            page.screenshot(path=str(screenshot), full_page=True)
-        finally:
-            context.close()
-    assert label in ("ABBR", "DESC", "ENTY", "HUM", "LOC", "NUM")
-    assert bars == 6
-    assert screenshot.stat().st_size > 10_000
-    print(f"label {label}; screenshot {screenshot}")
 
 
 def test_another_task_brings_its_own_title_labels_and_examples(tmp_path):

@@ -1,0 +1,65 @@
+"""--report_to tensorboard / trackio (the `tracking` extra): local files, offline, the run named after the recipe and
+its output_dir, the hyperparameters logged; a tracker that is not installed stops the run before it starts."""
+
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from seqclf_hf import cli, train, validation
+from seqclf_hf.errors import ConfigError
+
+REPO = Path(__file__).resolve().parents[1]
+TINY = {"embedding_dim": 8, "hidden_sizes": [8], "num_train_epochs": 1, "learning_rate": 0.0123}
+
+
+def data_files(csv_dataset) -> dict[str, str]:
+    return {"train_file": csv_dataset["train"], "validation_file": csv_dataset["validation"]}
+
+
+def test_tensorboard_writes_metrics_and_hyperparameters_under_output_dir(csv_dataset, tmp_path):
+    event_accumulator = pytest.importorskip("tensorboard.backend.event_processing.event_accumulator")
+    output_dir = tmp_path / "out"
+    train(model="lstm", **data_files(csv_dataset), output_dir=str(output_dir), report_to="tensorboard", **TINY)
+    (events,) = (output_dir / "runs").glob("*/events.out.tfevents.*")
+    log = event_accumulator.EventAccumulator(str(events.parent), size_guidance={"tensors": 0})
+    log.Reload()
+    assert {"eval/accuracy", "train/loss"} <= set(log.Tags()["scalars"])
+    args = log.Tensors("args/text_summary")[0].tensor_proto.string_val[0].decode()
+    assert '"learning_rate": 0.0123' in args and f'"run_name": "lstm:{output_dir}"' in args
+
+
+def test_trackio_logs_to_a_local_database_without_the_network(csv_dataset, tmp_path):
+    pytest.importorskip("trackio")
+    output_dir, trackio_dir = tmp_path / "out", tmp_path / "trackio"
+    argv = ["train", "--model", "lstm", "--output_dir", str(output_dir)]
+    argv += [f"--{option}={path}" for option, path in data_files(csv_dataset).items()]
+    argv += ["--report_to", "trackio", "--embedding_dim", "8", "--hidden_sizes", "8", "--num_train_epochs", "1"]
+    argv += ["--learning_rate", "0.0123"]
+    # HF_HUB_OFFLINE: any attempt to reach the Hub fails at once instead of waiting for a closed network.
+    env = {**os.environ, "PYTHONPATH": str(REPO), "TRACKIO_DIR": str(trackio_dir), "HF_HUB_OFFLINE": "1"}
+    command = [sys.executable, "-m", "seqclf_hf.cli", *argv]
+    result = subprocess.run(command, env={**env, "TQDM_DISABLE": "1"}, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-2000:]
+    (database,) = trackio_dir.glob("*.db")
+    assert database.stem == "seqclf-hf"  # the project every run of the toolkit logs to
+    with sqlite3.connect(database) as connection:
+        runs = {row[0] for row in connection.execute("SELECT run_name FROM metrics")}
+        (config,) = [json.loads(row[0]) for row in connection.execute("SELECT config FROM configs")]
+    assert runs == {f"lstm:{output_dir}"}
+    assert config["learning_rate"] == 0.0123 and config["embedding_dim"] == 8  # the Trainer's and the model's
+
+
+@pytest.mark.parametrize("tracker", ["tensorboard", "trackio"])
+def test_a_tracker_that_is_not_installed_is_one_line_before_training(monkeypatch, csv_dataset, tmp_path, tracker):
+    monkeypatch.setitem(validation.TRACKER_PACKAGES, tracker, ("no_such_tracker_package",))  # as if not installed
+    output_dir = tmp_path / "out"
+    with pytest.raises(ConfigError, match=rf"--report_to {tracker} needs .*pip install 'seqclf-hf\[tracking\]'"):
+        train(model="lstm", **data_files(csv_dataset), output_dir=str(output_dir), report_to=tracker, **TINY)
+    with pytest.raises(SystemExit, match=r"^error: --report_to"):
+        cli.main(["train", "--model", "lstm", "--train_file", csv_dataset["train"], f"--report_to={tracker}"])
+    assert not output_dir.exists()
