@@ -1,0 +1,69 @@
+"""What a first run on one's own data must say out loud: texts cut by the length limit, a model that predicts one
+class, and how much a small split's accuracy can be trusted."""
+
+import math
+
+import numpy as np
+
+LONG_SHARE_WARNING = 0.10  # a fixed length that cuts more than this share of the training texts is warned about
+AUTO_LENGTH_PERCENTILE = 95  # --max_seq_length auto: long enough for this share of the training texts
+WILSON_Z = 1.96  # a 95% interval
+
+
+def length_summary(lengths: list[int], max_seq_length: int) -> dict:
+    """Token lengths of the training texts (median, 95th percentile, max) and how many exceed `max_seq_length`."""
+    values = np.asarray(lengths)
+    return {
+        "train_tokens_median": float(np.median(values)),
+        "train_tokens_p95": float(np.percentile(values, AUTO_LENGTH_PERCENTILE)),
+        "train_tokens_max": int(values.max()),
+        "train_texts_truncated": int((values > max_seq_length).sum()),
+        "max_seq_length": max_seq_length,
+    }
+
+
+def auto_length(lengths: list[int], model_limit: int) -> int:
+    """The 95th percentile of the training texts' token lengths, within what the model reads."""
+    return max(1, min(int(math.ceil(np.percentile(lengths, AUTO_LENGTH_PERCENTILE))), model_limit))
+
+
+def truncation_warning(summary: dict, total: int, fixes: str) -> str | None:
+    """A warning when more than a tenth of the training texts are cut, naming the options that help."""
+    cut = summary["train_texts_truncated"]
+    if cut <= LONG_SHARE_WARNING * total:
+        return None
+    return (
+        f"{cut} of {total} training texts ({cut / total:.0%}) are longer than --max_seq_length "
+        f"{summary['max_seq_length']} tokens and are cut (median {summary['train_tokens_median']:.0f}, 95th "
+        f"percentile {summary['train_tokens_p95']:.0f}). {fixes}"
+    )
+
+
+def wilson_interval(correct: float, total: int, z: float = WILSON_Z) -> tuple[float, float]:
+    """The Wilson score interval of a proportion `correct / total` (95% by default): unlike the normal
+    approximation it stays inside [0, 1] and is honest for small splits and proportions near 0 or 1."""
+    if total == 0:
+        return 0.0, 1.0
+    share = correct / total
+    centre = (share + z * z / (2 * total)) / (1 + z * z / total)
+    half = z * math.sqrt(share * (1 - share) / total + z * z / (4 * total * total)) / (1 + z * z / total)
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def collapse_causes(metrics: dict, prefix: str = "eval") -> list[str]:
+    """Why a single-label model looks collapsed on a split, from metrics.json's keys: it predicts one class while the
+    split has several, or its macro-F1 does not beat the majority baseline's. Empty when neither holds."""
+    if metrics.get("problem_type") != "single_label_classification" or f"{prefix}_confusion_matrix" not in metrics:
+        return []
+    confusion = np.asarray(metrics[f"{prefix}_confusion_matrix"])
+    causes = []
+    predicted_classes, true_classes = int((confusion.sum(0) > 0).sum()), int((confusion.sum(1) > 0).sum())
+    if predicted_classes == 1 and true_classes > 1:
+        causes.append(f"it predicts one class for every text of a split that has {true_classes}")
+    majority = metrics.get(f"baseline_majority_{prefix}_macro_f1")
+    if majority is not None and metrics[f"{prefix}_macro_f1"] <= majority:
+        causes.append(
+            f"its macro-F1 ({metrics[f'{prefix}_macro_f1']:.3f}) does not beat always answering the majority class "
+            f"({majority:.3f})"
+        )
+    return causes
