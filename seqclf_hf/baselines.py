@@ -14,12 +14,12 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.multiclass import OneVsRestClassifier
 
-from .metrics import SCALAR_METRICS, report
+from .run_layout import SPLITS
+from .tasks import ProblemType, spec
 
 logger = logging.getLogger(__name__)
 
 MAX_TRAIN_TEXTS = 50_000  # a larger training split is sampled: the baseline is a yardstick, not a contender
-SPLIT_PREFIXES = {"validation": "eval", "test": "test"}
 # Logits standing for certain 0/1 decisions (multi-label): sigmoid(±20) is 0 or 1 at any threshold in (0, 1).
 CERTAIN_LOGIT = 20.0
 
@@ -33,7 +33,7 @@ def texts_of(dataset: Dataset) -> list[str]:
 
 def targets(dataset: Dataset, problem_type: str, num_labels: int) -> np.ndarray:
     """The split's labels as scikit-learn takes them: class ids, a 0/1 matrix (multi-label) or floats."""
-    if problem_type == "multi_label_classification":
+    if problem_type == ProblemType.MULTI_LABEL:
         matrix = np.zeros((len(dataset), num_labels), dtype=np.int64)
         for row, ids in enumerate(dataset["label"]):
             matrix[row, list(ids)] = 1
@@ -44,10 +44,10 @@ def targets(dataset: Dataset, problem_type: str, num_labels: int) -> np.ndarray:
 def estimators(problem_type: str) -> dict:
     """The two baselines of a problem type, by name. Logistic regression weighs classes by their inverse
     frequency: on imbalanced data a plain one falls back on the majority class, and the yardstick would be too low."""
-    if problem_type == "regression":
+    if problem_type == ProblemType.REGRESSION:
         return {"majority": DummyRegressor(strategy="mean"), "tfidf": Ridge(alpha=1.0)}
     logistic = LogisticRegression(max_iter=1000, class_weight="balanced")
-    if problem_type == "multi_label_classification":
+    if problem_type == ProblemType.MULTI_LABEL:
         logistic = OneVsRestClassifier(logistic)
     return {"majority": DummyClassifier(strategy="most_frequent"), "tfidf": logistic}
 
@@ -56,9 +56,9 @@ def as_logits(estimator, features, problem_type: str, num_labels: int) -> np.nda
     """What `metrics.report` reads: scores whose argmax (single-label), sign (multi-label) or value (regression)
     is the baseline's prediction."""
     predicted = estimator.predict(features)
-    if problem_type == "regression":
+    if problem_type == ProblemType.REGRESSION:
         return np.asarray(predicted, dtype=np.float64)
-    if problem_type == "multi_label_classification":
+    if problem_type == ProblemType.MULTI_LABEL:
         return np.where(np.asarray(predicted) > 0, CERTAIN_LOGIT, -CERTAIN_LOGIT)
     logits = np.zeros((len(predicted), num_labels))
     logits[np.arange(len(predicted)), predicted] = 1.0
@@ -78,13 +78,15 @@ def baseline_metrics(splits: DatasetDict, problem_type: str, labels: list[str], 
     metrics = {}
     for name, estimator in estimators(problem_type).items():
         estimator.fit(features, y)
-        for split, prefix in SPLIT_PREFIXES.items():
-            if split not in splits:
+        for split in SPLITS[1:]:  # validation and test
+            if split.name not in splits:
                 continue
-            dataset = splits[split]
+            dataset, prefix = splits[split.name], split.prefix
             logits = as_logits(estimator, vectorizer.transform(texts_of(dataset)), problem_type, len(labels))
             references = targets(dataset, problem_type, len(labels))
-            scores = report(problem_type, logits, references, labels, threshold)
-            metrics.update({f"baseline_{name}_{prefix}_{key}": scores[key] for key in SCALAR_METRICS[problem_type]})
+            scores = spec(problem_type).report(logits, references, labels, threshold)
+            metrics.update(
+                {f"baseline_{name}_{prefix}_{key}": scores[key] for key in spec(problem_type).scalar_metrics}
+            )
     logger.info("Baselines (majority, TF-IDF) fitted and scored in %.1f s.", time.perf_counter() - started)
     return metrics

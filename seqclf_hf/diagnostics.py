@@ -5,6 +5,8 @@ import math
 
 import numpy as np
 
+from .tasks import ProblemType
+
 LONG_SHARE_WARNING = 0.10  # a fixed length that cuts more than this share of the training texts is warned about
 AUTO_LENGTH_PERCENTILE = 95  # --max_seq_length auto: long enough for this share of the training texts
 WILSON_Z = 1.96  # a 95% interval
@@ -53,7 +55,7 @@ def wilson_interval(correct: float, total: int, z: float = WILSON_Z) -> tuple[fl
 def collapse_causes(metrics: dict, prefix: str = "eval") -> list[str]:
     """Why a single-label model looks collapsed on a split, from metrics.json's keys: it predicts one class while the
     split has several, or its macro-F1 does not beat the majority baseline's. Empty when neither holds."""
-    if metrics.get("problem_type") != "single_label_classification" or f"{prefix}_confusion_matrix" not in metrics:
+    if metrics.get("problem_type") != ProblemType.SINGLE_LABEL or f"{prefix}_confusion_matrix" not in metrics:
         return []
     confusion = np.asarray(metrics[f"{prefix}_confusion_matrix"])
     causes = []

@@ -18,7 +18,7 @@ import torch
 
 from seqclf_hf import train
 from seqclf_hf.build import train_tokenizer
-from seqclf_hf.inference import THRESHOLD_KEY
+from seqclf_hf.run_layout import THRESHOLD_KEY
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="needs the playwright package: make setup")
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
