@@ -1,6 +1,7 @@
 """The Gradio Space (seqclf_hf/space/app.py): `build_demo` over tiny models of several kinds (an attention-pooled
 BiLSTM, a TextCNN, a BERT encoder, a LoRA adapter) saved to disk as training saves them, served in this process and
-called through gradio_client and its REST API; `python space/app.py` itself. In a real browser: tests/test_browser.py."""
+called through gradio_client and its REST API; `python space/app.py` itself. In a real browser:
+tests/test_browser.py."""
 
 import csv
 import importlib.util
