@@ -7,7 +7,15 @@ import resource
 from pathlib import Path
 
 import torch
-from transformers import DataCollatorWithPadding, EarlyStoppingCallback, Trainer, TrainingArguments, set_seed
+from transformers import (
+    DataCollatorWithPadding,
+    EarlyStoppingCallback,
+    Trainer,
+    TrainerState,
+    TrainingArguments,
+    set_seed,
+)
+from transformers.trainer import TRAINER_STATE_NAME
 
 from .arguments import DataArguments, ModelArguments, PeftArguments, RunArguments
 from .build import build_model, build_tokenizer
@@ -276,6 +284,9 @@ def fit(
         model=model,
         callbacks=[interrupt := SaveOnInterrupt(), *callbacks],
     )
+    if resume:  # say so: a silent fresh start would otherwise look just like a resumed run
+        step = TrainerState.load_from_json(str(Path(resume) / TRAINER_STATE_NAME)).global_step
+        logger.info("Resuming from %s (step %d)", resume, step)
     train_result = trainer.train(resume_from_checkpoint=resume)
     if interrupt.interrupted:
         raise TrainingInterrupted(

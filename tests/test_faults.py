@@ -69,15 +69,18 @@ def uninterrupted(files, tmp_path_factory):
     return final_metrics(output_dir)
 
 
-def test_sigkill_then_resume_reaches_the_uninterrupted_result(files, uninterrupted, tmp_path):
+def test_sigkill_then_resume_reaches_the_uninterrupted_result(files, uninterrupted, resume_evidence, tmp_path):
+    snapshot, assert_resumed = resume_evidence
     output_dir = tmp_path / "out"
     process = start_run(files, output_dir)
     wait_for_checkpoint(output_dir, 10, process)
     process.send_signal(signal.SIGKILL)
     process.wait()
     assert not (output_dir / "metrics.json").exists()  # it really died before finishing
+    killed = snapshot(output_dir)
     code, log = finish(start_run(files, output_dir, "--resume_from_checkpoint", "auto"))
     assert code == 0, log[-3000:]
+    assert_resumed(log, killed, output_dir)  # training is deterministic: a fresh start would reach the same metrics
     resumed = final_metrics(output_dir)
     assert resumed["eval_accuracy"] == uninterrupted["eval_accuracy"]
     assert resumed["test_accuracy"] == uninterrupted["test_accuracy"]
@@ -151,18 +154,46 @@ def test_fuzzed_text_through_pipeline_never_crashes(make_model, make_rows, tmp_p
         assert all(0 <= prediction["score"] <= 1 for prediction in predictions)
 
 
-def test_fuzzed_bytes_through_the_loader_load_or_fail_cleanly(tmp_path):
+def fuzzed_question(generator: random.Random, raw: bool) -> bytes:
+    """A question with up to 40 random bytes (`raw`) or characters (UTF-8) in the middle: anything but the line
+    breaks that would split the line."""
+    length = generator.randint(0, 40)
+    if raw:
+        fuzz = bytes(generator.choice([*range(0x0A), *range(0x0B, 0x0D), *range(0x0E, 256)]) for _ in range(length))
+    else:
+        characters = [*range(0x0A), *range(0x0B, 0x0D), *range(0x0E, 0xD800), *range(0xE000, 0x110000)]
+        fuzz = "".join(chr(generator.choice(characters)) for _ in range(length)).encode()
+    return b"What is " + fuzz + b" ?"
+
+
+def test_fuzzed_bytes_inside_valid_lines_load_as_their_text(tmp_path):
+    """Every line is `COARSE:fine question`, the question holding random bytes or characters: each trial loads, and
+    each question comes out as its bytes decoded, invalid UTF-8 replaced with U+FFFD, nothing dropped or cut."""
+    generator = random.Random(1)
+    replaced = 0
+    for trial in range(30):
+        questions = [fuzzed_question(generator, raw=trial % 2 == 0) for _ in range(6)]
+        labels = [b"DESC", b"NUM"] * 3
+        lines = [b"%s:other %s" % (label, question) for label, question in zip(labels, questions, strict=True)]
+        path = tmp_path / f"fuzz{trial}.label"
+        path.write_bytes(b"\n".join(lines))
+        dataset = load_data(DataArguments(train_file=str(path), validation_split_percentage=50))
+        loaded = [*dataset["train"]["text"], *dataset["validation"]["text"]]
+        expected = [question.decode("utf-8", errors="replace") for question in questions]
+        assert sorted(loaded) == sorted(expected)
+        replaced += any("\ufffd" in text for text in expected)
+    assert replaced == 15  # the raw trials: both the valid and the replaced branch of the decoding ran
+
+
+def test_random_byte_lines_through_the_loader_fail_cleanly(tmp_path):
     generator = random.Random(1)
     for trial in range(30):
         lines = [b"DESC:def What is a fuzz test ?", b"NUM:count How many bytes ?"]
         lines += [bytes(generator.randrange(256) for _ in range(generator.randint(0, 40))) for _ in range(5)]
         path = tmp_path / f"fuzz{trial}.label"
         path.write_bytes(b"\n".join(lines))
-        try:
-            dataset = load_data(DataArguments(train_file=str(path), validation_split_percentage=50))
-        except DataError:
-            continue  # a clean, explained refusal is fine; anything else fails the test
-        assert all(isinstance(text, str) for text in dataset["train"]["text"])
+        with pytest.raises(DataError, match="expected 'COARSE:fine question text'"):
+            load_data(DataArguments(train_file=str(path), validation_split_percentage=50))
 
 
 def tree_digest(folder: Path) -> dict[str, str]:
@@ -198,17 +229,22 @@ def test_a_failed_overwrite_leaves_the_earlier_run_as_it_was(files, earlier_run,
     assert sorted(path.name for path in tmp_path.iterdir()) == ["out"]  # nothing left beside it
 
 
-def test_a_killed_overwrite_leaves_the_earlier_run_and_resumes_into_its_place(files, earlier_run, tmp_path):
-    output_dir = tmp_path / "out"
+def test_a_killed_overwrite_leaves_the_earlier_run_and_resumes_into_its_place(
+    files, earlier_run, resume_evidence, tmp_path
+):
+    snapshot, assert_resumed = resume_evidence
+    output_dir, incomplete = tmp_path / "out", tmp_path / "out.incomplete"
     shutil.copytree(earlier_run, output_dir)
     before = tree_digest(output_dir)
     process = start_run(files, output_dir, "--overwrite_output_dir", "true")
-    wait_for_checkpoint(tmp_path / "out.incomplete", 10, process)
+    wait_for_checkpoint(incomplete, 10, process)
     process.send_signal(signal.SIGKILL)
     process.wait()
     assert tree_digest(output_dir) == before  # the earlier run is whole while the new one is unfinished
+    killed = snapshot(incomplete)
     code, log = finish(start_run(files, output_dir, "--resume_from_checkpoint", "auto"))
     assert code == 0, log[-3000:]
+    assert_resumed(log, killed, incomplete, now_in=output_dir)
     assert final_metrics(output_dir)["global_step"] == 72  # the new run's 3 epochs, not the earlier run's 1
     assert not (tmp_path / "out.incomplete").exists() and not (tmp_path / "out.replaced").exists()
 
