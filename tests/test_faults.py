@@ -1,4 +1,7 @@
-"""Surviving faults: SIGKILL then resume, Ctrl-C checkpoints, no silent overwrite, and fuzzed input never crashes."""
+"""Surviving faults: SIGKILL then resume, Ctrl-C checkpoints, no silent overwrite, and fuzzed input never crashes.
+
+Refusals before training (a used or unwritable output_dir, an overwrite with bad data or options) are cases of
+test_bad_inputs.py's table, which runs them all in one process."""
 
 import hashlib
 import json
@@ -31,9 +34,9 @@ RUN_FLAGS = [
 LOSS_TOLERANCE = 1e-4  # CPU float32: a resumed run replays the same batches and dropout masks
 
 
-def start_run(files, output_dir, *extra):
+def start_run(files, output_dir, *extra, python=(sys.executable,)):
     data = ["--train_file", files["train"], "--validation_file", files["validation"], "--test_file", files["test"]]
-    command = [sys.executable, str(TRAIN_SCRIPT), *RUN_FLAGS, *data, "--output_dir", str(output_dir), *extra]
+    command = [*python, str(TRAIN_SCRIPT), *RUN_FLAGS, *data, "--output_dir", str(output_dir), *extra]
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "TQDM_DISABLE": "1"}
     return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
 
@@ -99,22 +102,6 @@ def test_ctrl_c_saves_a_checkpoint_and_says_how_to_resume(files, tmp_path):
     assert max(steps) > 5  # saved at the step it stopped, not just the last scheduled checkpoint
     code, log = finish(start_run(files, output_dir, "--resume_from_checkpoint", "auto"))
     assert code == 0, log[-3000:]
-
-
-def test_second_run_into_the_same_output_dir_is_refused(files, tmp_path):
-    output_dir = tmp_path / "out"
-    output_dir.mkdir()
-    (output_dir / "model.safetensors").write_text("an earlier run")
-    code, log = finish(start_run(files, output_dir))
-    assert code != 0 and "--overwrite_output_dir" in log and "Traceback" not in log
-    assert (output_dir / "model.safetensors").read_text() == "an earlier run"
-
-
-def test_unwritable_output_dir_fails_before_training(files, tmp_path):
-    blocker = tmp_path / "a-file"
-    blocker.write_text("not a folder")
-    code, log = finish(start_run(files, blocker / "out"))
-    assert code != 0 and "Cannot write to output_dir" in log and "Traceback" not in log
 
 
 ODD_TEXTS = [
@@ -214,21 +201,6 @@ def earlier_run(files, tmp_path_factory):
     return output_dir
 
 
-@pytest.mark.parametrize(
-    "broken",
-    [["--train_file", "missing.csv"], ["--num_train_epochs", "-1"], ["--learning_rate", "0"]],
-    ids=["missing-data", "no-epochs", "zero-lr"],
-)
-def test_a_failed_overwrite_leaves_the_earlier_run_as_it_was(files, earlier_run, tmp_path, broken):
-    output_dir = tmp_path / "out"
-    shutil.copytree(earlier_run, output_dir)
-    before = tree_digest(output_dir)
-    code, log = finish(start_run(files, output_dir, "--overwrite_output_dir", "true", *broken))
-    assert code != 0 and "error:" in log and "Traceback" not in log, log[-3000:]
-    assert tree_digest(output_dir) == before
-    assert sorted(path.name for path in tmp_path.iterdir()) == ["out"]  # nothing left beside it
-
-
 def test_a_killed_overwrite_leaves_the_earlier_run_and_resumes_into_its_place(
     files, earlier_run, resume_evidence, tmp_path
 ):
@@ -258,3 +230,44 @@ def test_a_finished_overwrite_replaces_the_earlier_run(files, earlier_run, tmp_p
     assert not (output_dir / "notes-from-the-earlier-run.txt").exists()
     assert (output_dir / "model.safetensors").is_file() and final_metrics(output_dir)["global_step"] == 24
     assert sorted(path.name for path in tmp_path.iterdir()) == ["out"]
+
+
+# recipes/train.py with the disk full at one moment of the run: `python -c FAIL recipes/train.py ARGS`.
+FAIL = """
+import errno, runpy, sys
+import transformers
+from seqclf_hf import training
+
+def disk_full(*args, **kwargs):
+    raise OSError(errno.ENOSPC, "No space left on device")
+
+save_checkpoint = transformers.Trainer._save_checkpoint
+
+def _save_checkpoint(self, *args, **kwargs):
+    if self.state.global_step >= 10:
+        disk_full()
+    return save_checkpoint(self, *args, **kwargs)
+
+if sys.argv[1] == "checkpoint":
+    transformers.Trainer._save_checkpoint = _save_checkpoint
+else:
+    training.save_full_model = disk_full
+sys.argv = sys.argv[2:]
+runpy.run_path(sys.argv[0], run_name="__main__")
+"""
+
+
+@pytest.mark.parametrize("moment", ["checkpoint", "final-save"])
+def test_a_failure_mid_overwrite_leaves_the_earlier_run_and_says_so_in_one_line(files, earlier_run, tmp_path, moment):
+    output_dir = tmp_path / "out"
+    shutil.copytree(earlier_run, output_dir)
+    before = tree_digest(output_dir)
+    failing = (sys.executable, "-c", FAIL, moment)
+    epochs = ["--num_train_epochs", "1"] if moment == "final-save" else []
+    process = start_run(files, output_dir, "--overwrite_output_dir", "true", *epochs, python=failing)
+    code, log = finish(process)
+    assert code == 1 and "Traceback" not in log, log[-3000:]
+    assert log.splitlines()[-1].startswith("error: Training stopped: [Errno 28] No space left on device."), log[-3000:]
+    assert f"{output_dir} still holds the earlier run" in log.splitlines()[-1]
+    assert tree_digest(output_dir) == before
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["out", "out.incomplete"]  # its checkpoints, to resume
