@@ -20,7 +20,7 @@ from transformers.trainer import TRAINER_STATE_NAME
 from .arguments import DataArguments, ModelArguments, PeftArguments, RunArguments
 from .build import build_model, build_tokenizer
 from .data import LengthBucketSampler, class_weights, load_data, predict_source, task_of, text_columns, tokenize
-from .errors import ConfigError, first_line
+from .errors import ConfigError
 from .hub import METRICS_FILE, RUN_ARGS_FILE, push_output_dir, write_model_card
 from .inference import MULTI_LABEL, THRESHOLD_KEY, load_classifier
 from .metrics import SCALAR_METRICS, report, trainer_metrics
@@ -35,6 +35,7 @@ from .safety import (
     open_output_dir,
     plan_output_dir,
     publish,
+    stopped_message,
 )
 from .validation import best_metric_settings, check_sampling, validate_options
 
@@ -264,14 +265,6 @@ def train(
         }
         save_run(trainer, tokenizer, metrics, arguments, peft_args.merge_lora, plan, predictions)
     return metrics, raw
-
-
-def stopped_message(plan: OutputPlan, error: OSError) -> str:
-    earlier = f"{plan.output_dir} still holds the earlier run; " if plan.replaces else ""
-    return (
-        f"Training stopped: {first_line(error)}. {earlier}the checkpoints saved so far are in {plan.work_dir}: fix "
-        "the cause, then --resume_from_checkpoint auto continues from the last one."
-    )
 
 
 def fit(
