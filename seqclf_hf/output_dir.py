@@ -13,7 +13,7 @@ from transformers import TrainingArguments
 from transformers.trainer import TRAINER_STATE_NAME
 from transformers.trainer_utils import get_last_checkpoint
 
-from .errors import ConfigError
+from .errors import ConfigError, first_line
 from .run_layout import INCOMPLETE_SUFFIX, REPLACED_SUFFIX, beside
 
 logger = logging.getLogger(__name__)
@@ -136,6 +136,19 @@ def publish(plan: OutputPlan) -> None:
     plan.output_dir.rename(previous)
     plan.work_dir.rename(plan.output_dir)
     shutil.rmtree(previous)
+
+
+def stopped_message(plan: OutputPlan, error: OSError) -> str:
+    """What failed, that an earlier run is whole, and how to go on: from a checkpoint if one was saved."""
+    earlier = f"{plan.output_dir} still holds the earlier run; " if plan.replaces else ""
+    if any(plan.work_dir.glob("checkpoint-*")):
+        advice = (
+            f"the checkpoints saved so far are in {plan.work_dir}: fix the cause, then --resume_from_checkpoint auto "
+            "continues from the last one."
+        )
+    else:
+        advice = "no checkpoint was saved: fix the cause and run again."
+    return f"Training stopped: {first_line(error)}. {earlier}{advice}"
 
 
 def check_disk_space(training_args: TrainingArguments, model: torch.nn.Module) -> None:

@@ -7,14 +7,23 @@ from pathlib import Path
 
 import torch
 import transformers
-from transformers import EarlyStoppingCallback, Trainer, TrainingArguments, set_seed
+from transformers import EarlyStoppingCallback, Trainer, TrainerState, TrainingArguments, set_seed
+from transformers.trainer import TRAINER_STATE_NAME
 
 from .arguments import DataArguments, ModelArguments, PeftArguments, RunArguments
 from .build import build_model, build_tokenizer
 from .data import label_texts, load_data, task_of, texts_of, tokenize
-from .errors import TrainingInterrupted
+from .errors import ConfigError, TrainingInterrupted
 from .hub import push_output_dir, write_model_card
-from .output_dir import OutputPlan, check_disk_space, discard_if_empty, open_output_dir, plan_output_dir, publish
+from .output_dir import (
+    OutputPlan,
+    check_disk_space,
+    discard_if_empty,
+    open_output_dir,
+    plan_output_dir,
+    publish,
+    stopped_message,
+)
 from .peft_setup import apply_peft, save_peft_outputs
 from .recipe_parser import parse_args
 from .reporting import print_summary, run_arguments, write_outputs, write_predictions
@@ -131,6 +140,9 @@ def train(
         trainer, metrics = fit(
             work_args, tokenized, tokenizer, task, model, data_args.length_buckets, plan.resume, callbacks
         )
+    except OSError as error:  # a full disk or a lost mount mid-run: one line, and where things stand
+        discard_if_empty(plan)
+        raise ConfigError(stopped_message(plan, error)) from error
     except BaseException:
         discard_if_empty(plan)
         raise
@@ -167,6 +179,9 @@ def fit(
         model=model,
         callbacks=[interrupt := SaveOnInterrupt(), *callbacks],
     )
+    if resume:  # say so: a silent fresh start would otherwise look just like a resumed run
+        step = TrainerState.load_from_json(str(Path(resume) / TRAINER_STATE_NAME)).global_step
+        logger.info("Resuming from %s (step %d)", resume, step)
     train_result = trainer.train(resume_from_checkpoint=resume)
     if interrupt.interrupted:
         raise TrainingInterrupted(

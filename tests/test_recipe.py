@@ -254,21 +254,24 @@ def test_train_recipe_user_error_is_one_line_without_traceback(csv_files, tmp_pa
     assert "error:" in result.stderr and "--text_column_name" in result.stderr
 
 
-# Loading a saved output_dir where seqclf_hf is NOT installed: only transformers and the code saved with the model.
+# Loading saved output_dirs where seqclf_hf is NOT installed: only transformers and the code saved with each model.
+# One interpreter for every folder: one start of torch and transformers, not one per family.
 LOAD_SCRIPT = """
 import json, sys
 import torch
 from transformers import AutoModelForSequenceClassification, AutoTokenizer, pipeline
 
-path, texts = sys.argv[1], json.loads(sys.argv[2])
-model = AutoModelForSequenceClassification.from_pretrained(path, trust_remote_code=True).eval()
-tokenizer = AutoTokenizer.from_pretrained(path, trust_remote_code=True)
-with torch.no_grad():
-    logits = model(**tokenizer(texts, padding=True, return_tensors="pt")).logits
-classifier = pipeline("text-classification", model=path, trust_remote_code=True)
-labels = [prediction["label"] for prediction in classifier(texts)]
-loaded = "seqclf_hf" in sys.modules
-print(json.dumps({"module": type(model).__module__, "logits": logits.tolist(), "labels": labels, "seqclf": loaded}))
+texts = json.loads(sys.argv[2])
+for path in json.loads(sys.argv[1]):
+    model = AutoModelForSequenceClassification.from_pretrained(path, trust_remote_code=True).eval()
+    tokenizer = AutoTokenizer.from_pretrained(path, trust_remote_code=True)
+    with torch.no_grad():
+        logits = model(**tokenizer(texts, padding=True, return_tensors="pt")).logits
+    classifier = pipeline("text-classification", model=path, trust_remote_code=True)
+    labels = [prediction["label"] for prediction in classifier(texts)]
+    loaded = "seqclf_hf" in sys.modules
+    result = {"module": type(model).__module__, "logits": logits.tolist(), "labels": labels, "seqclf": loaded}
+    print(json.dumps(result))
 """
 
 
@@ -300,21 +303,32 @@ def test_clean_venv_has_transformers_but_not_seqclf_hf(clean_python, tmp_path):
     assert result.returncode != 0 and "No module named 'seqclf_hf'" in result.stderr
 
 
-@pytest.mark.parametrize("family", list(FAMILY_SIZES))
-def test_saved_model_loads_with_remote_code_without_seqclf_hf(family, clean_python, word_tokenizer, tmp_path):
-    torch.manual_seed(0)
-    model = build_model(ModelArguments(model_family=family, **FAMILY_SIZES[family]), word_tokenizer, LABELS).eval()
-    with torch.no_grad():  # move away from the initialisation, so the logits are far from zero and from each other
-        for parameter in model.parameters():
-            parameter.add_(torch.randn_like(parameter) * 0.3)
-    model.save_pretrained(tmp_path / "model")
-    word_tokenizer.save_pretrained(tmp_path / "model")
-    with torch.no_grad():
-        expected = model(**word_tokenizer(TEXTS, padding=True, return_tensors="pt")).logits
-
-    result = run_clean(clean_python, ["-c", LOAD_SCRIPT, str(tmp_path / "model"), json.dumps(TEXTS)], tmp_path)
+@pytest.fixture(scope="module")
+def loaded_without_seqclf_hf(clean_python, word_tokenizer, tmp_path_factory):
+    """{family: (logits of the model as saved, what LOAD_SCRIPT loaded in the clean venv)}, every family at once."""
+    root = tmp_path_factory.mktemp("remote-code")
+    expected = {}
+    for family, sizes in FAMILY_SIZES.items():
+        torch.manual_seed(0)
+        model = build_model(ModelArguments(model_family=family, **sizes), word_tokenizer, LABELS).eval()
+        with torch.no_grad():  # move away from the initialisation, so the logits are far from zero and from each other
+            for parameter in model.parameters():
+                parameter.add_(torch.randn_like(parameter) * 0.3)
+        model.save_pretrained(root / family)
+        word_tokenizer.save_pretrained(root / family)
+        with torch.no_grad():
+            expected[family] = model(**word_tokenizer(TEXTS, padding=True, return_tensors="pt")).logits
+    folders = json.dumps([str(root / family) for family in FAMILY_SIZES])
+    result = run_clean(clean_python, ["-c", LOAD_SCRIPT, folders, json.dumps(TEXTS)], root)
     assert result.returncode == 0, result.stderr[-3000:]
-    loaded = json.loads(result.stdout.strip().splitlines()[-1])
+    lines = [json.loads(line) for line in result.stdout.splitlines() if line.startswith('{"module"')]
+    assert len(lines) == len(FAMILY_SIZES), result.stdout[-3000:]
+    return {family: (expected[family], line) for family, line in zip(FAMILY_SIZES, lines, strict=True)}
+
+
+@pytest.mark.parametrize("family", list(FAMILY_SIZES))
+def test_saved_model_loads_with_remote_code_without_seqclf_hf(family, loaded_without_seqclf_hf):
+    expected, loaded = loaded_without_seqclf_hf[family]
     assert not loaded["seqclf"] and loaded["module"].startswith("transformers_modules")
     torch.testing.assert_close(torch.tensor(loaded["logits"]), expected, atol=1e-5, rtol=0)
     assert loaded["labels"] == [LABELS[i] for i in expected.argmax(-1).tolist()]

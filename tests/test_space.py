@@ -19,6 +19,9 @@ from pathlib import Path
 import httpx
 import huggingface_hub
 import pytest
+import safetensors
+import safetensors.torch
+import transformers.modeling_utils
 from transformers import BertConfig, BertForSequenceClassification
 
 import seqclf_hf.space.runs
@@ -170,26 +173,23 @@ def test_predict_truncates_100k_characters_and_says_so(client, trec_labels):
 
 
 @pytest.mark.parametrize(
-    "text",
+    ("text", "note"),
     [
-        "😀🎉🚀 ?",
-        "Где находится Эйфелева башня?",
-        "東京タワーはどこにありますか？",
-        "ما هي عاصمة مصر؟",
-        "Who\x00 invented\x07 the\x1b telephone\x7f?",
-        "\u200b\u200d\ufeff",
-        "What does 👨‍👩‍👧 mean ?",
+        ("😀🎉🚀 ?", ""),
+        ("Где находится Эйфелева башня?", "⚠️ 4 of the 5 tokens are not in tiny-bert's vocabulary"),
+        ("東京タワーはどこにありますか？", "⚠️ 4 of the 4 tokens are not in tiny-bert's vocabulary"),
+        ("ما هي عاصمة مصر؟", "⚠️ 5 of the 5 tokens are not in tiny-bert's vocabulary"),
+        ("Who\x00 invented\x07 the\x1b telephone\x7f?", "⚠️ Control characters were replaced by spaces."),
+        # Zero-width characters are not whitespace (str.strip keeps them): the text is classified, not refused.
+        ("\u200b\u200d\ufeff", ""),
+        ("What does 👨‍👩‍👧 mean ?", ""),
     ],
     ids=["emoji", "cyrillic", "japanese", "arabic", "control", "zero-width", "zwj-emoji"],
 )
-def test_predict_unusual_text(client, trec_labels, text):
-    label, note = client.predict(text, api_name="/predict")
-    if label and label.get("confidences"):
-        assert_distribution(label, trec_labels)
-    else:  # nothing but invisible characters counts as empty
-        assert note
-    if "\x00" in text:
-        assert "Control characters" in note
+def test_predict_unusual_text(client, trec_labels, text, note):
+    label, shown = client.predict(text, api_name="/predict")
+    assert_distribution(label, trec_labels)
+    assert shown.startswith(note) and bool(shown) == bool(note), shown
 
 
 def test_predict_mostly_unknown_words_says_it_is_a_guess(client):
@@ -257,9 +257,14 @@ def test_explain_gradient_times_input(client, model):
 
 
 def test_explain_says_what_the_class_means(client):
-    markdown, _ = client.predict("What is the capital of Peru?", api_name="/explain")
-    meanings = ("Abbreviation", "Description", "Entity", "Human", "Location", "Numeric value")
-    assert any(meaning in markdown for meaning in meanings) and "Runner-up" in markdown
+    question = "What is the capital of Peru?"
+    markdown, _ = client.predict(question, api_name="/explain")
+    titles = {"ABBR": "Abbreviation", "DESC": "Description", "ENTY": "Entity", "HUM": "Human", "LOC": "Location"}
+    titles["NUM"] = "Numeric value"
+    label, _ = client.predict(question, api_name="/predict")
+    best, second = sorted(confidences(label), key=confidences(label).get, reverse=True)[:2]
+    assert markdown.startswith(f"### {best} — {titles[best]}: the question asks for "), markdown
+    assert f"Runner-up: **{second}** (" in markdown and f"%, {titles[second]})." in markdown, markdown
 
 
 def test_explain_long_and_empty_text(client):
@@ -465,13 +470,32 @@ def test_every_run_loads_and_the_bad_ones_are_reported(loaded, trec_labels):
     assert "not in the local cache" in errors[1][1]
 
 
-def test_importing_the_app_loads_no_model(monkeypatch, outputs_dir):
-    calls = []
-    monkeypatch.setenv("SEQCLF_MODELS", str(outputs_dir / "tiny-cnn"))
-    monkeypatch.setattr(seqclf_hf.space.runs, "load_classifier", lambda source: calls.append(source))
-    packaged = importlib.reload(app)
-    entry = import_script("space_entry_imported", APP)  # the Space's own app.py
-    assert calls == [] and callable(packaged.build_demo) and callable(entry.launch)
+def test_importing_the_app_opens_no_model_file(monkeypatch, outputs_dir):
+    """Whatever would load a model at import (load_classifier, pipeline(), from_pretrained, torch.load, safetensors)
+    opens a file of its folder: no file under outputs/ is opened, from Python ("open" audit events) or through
+    safetensors' Rust reader."""
+    monkeypatch.setenv("SEQCLF_MODELS", ",".join(str(outputs_dir / name) for name in MODEL_NAMES))
+    opened, watching = [], [True]
+
+    def watch(event, args):
+        if watching and event == "open" and isinstance(args[0], (str, bytes, os.PathLike)):
+            opened.append(Path(os.fsdecode(args[0])).absolute())
+
+    def safe_open(path, *args, **kwargs):
+        opened.append(Path(path).absolute())
+        raise AssertionError(f"safetensors opened {path} at import")
+
+    for module in (safetensors, safetensors.torch, transformers.modeling_utils):
+        monkeypatch.setattr(module, "safe_open", safe_open)
+    sys.addaudithook(watch)  # an audit hook cannot be removed: this one goes idle below
+    try:
+        packaged = importlib.reload(app)
+        entry = import_script("space_entry_imported", APP)  # the Space's own app.py
+    finally:
+        watching.clear()
+    models = outputs_dir.absolute()
+    assert [path for path in opened if models in path.parents] == []
+    assert callable(packaged.build_demo) and callable(entry.launch)
 
 
 def test_default_models_come_from_outputs(monkeypatch, tmp_path):
