@@ -8,7 +8,7 @@ import torch
 from transformers import TrainingArguments
 
 from seqclf_hf.models import CUSTOM_FAMILIES
-from seqclf_hf.training import RecipeTrainer
+from seqclf_hf.trainer import RecipeTrainer
 
 INPUT_IDS = torch.tensor([[5, 6, 7, 8], [9, 10, 0, 0], [11, 12, 13, 0]])
 MASK = (INPUT_IDS != 0).long()
