@@ -184,7 +184,31 @@ class DataArguments:
     max_predict_samples: int | None = field(
         default=None, metadata={"help": "Quick runs: at most N test examples / predictions."}
     )
-    max_seq_length: int = field(default=128, metadata={"help": "Longest input in tokens; longer texts are truncated."})
+    max_seq_length: int = field(
+        default=128,
+        metadata={"help": "Longest input in tokens; longer texts are truncated (--long_text chunk: windowed)."},
+    )
+    long_text: Literal["truncate", "chunk"] = field(
+        default="truncate",
+        metadata={
+            "help": "Texts longer than --max_seq_length: truncate (read their start) or chunk (windows of "
+            "--max_seq_length tokens, each scored; a text's score aggregates its windows). Saved with the model."
+        },
+    )
+    chunk_stride: int | None = field(
+        default=None,
+        metadata={"help": "chunk: tokens shared by consecutive windows (default: a quarter of --max_seq_length)."},
+    )
+    max_chunks: int | None = field(
+        default=None, metadata={"help": "chunk: at most N windows per text, the first ones (default: every window)."}
+    )
+    chunk_aggregation: Literal["mean", "max"] | None = field(
+        default=None,
+        metadata={
+            "help": "chunk: a text's logits from its windows': mean (default for one label per text and regression) "
+            "or max per output (default for multi-label: a label found in any window)."
+        },
+    )
     length_buckets: bool = field(
         default=False,
         metadata={

@@ -28,6 +28,7 @@ from .tasks import ProblemType
 from .trainer import Task, make_trainer
 from .training import prepare_data
 from .validation import validate_options
+from .windows import windows_of
 
 # (low, high) per family kind: a pretrained encoder wants small learning rates and few epochs.
 LEARNING_RATES = {"pretrained": (1e-5, 3e-4), "scratch": (1e-4, 1e-2)}
@@ -112,7 +113,13 @@ def main(argv: list[str], prog: str = "seqclf-hf search") -> None:
     model_init = model_initializer(model_args, peft_args, tokenizer, labels)
     task = Task(problem_type, labels)
     trainer = make_trainer(
-        training_args, tokenized, tokenizer, task, length_buckets=data_args.length_buckets, model_init=model_init
+        training_args,
+        tokenized,
+        tokenizer,
+        task,
+        length_buckets=data_args.length_buckets,
+        windows=windows_of(data_args, problem_type),  # dev accuracy per text, not per window
+        model_init=model_init,
     )
     best = trainer.hyperparameter_search(
         direction="maximize",

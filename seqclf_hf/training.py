@@ -5,23 +5,25 @@ import logging
 import resource
 from pathlib import Path
 
+import numpy as np
 import torch
 import transformers
 from transformers import EarlyStoppingCallback, Trainer, TrainingArguments, set_seed
 
 from .arguments import DataArguments, ModelArguments, PeftArguments, RunArguments
 from .build import build_model, build_tokenizer
-from .data import label_texts, load_data, task_of, texts_of, tokenize
+from .data import label_texts, load_data, task_of, texts_of, tokenize, window_figures
 from .errors import TrainingInterrupted
 from .hub import push_output_dir, write_model_card
 from .output_dir import OutputPlan, check_disk_space, discard_if_empty, open_output_dir, plan_output_dir, publish
 from .peft_setup import apply_peft, save_peft_outputs
 from .recipe_parser import parse_args
 from .reporting import print_summary, run_arguments, write_outputs, write_predictions
-from .run_layout import SPLITS, THRESHOLD_KEY
+from .run_layout import LONG_TEXT_KEY, SPLITS, THRESHOLD_KEY
 from .tasks import ProblemType
 from .trainer import SaveOnInterrupt, Task, class_weights, make_trainer
 from .validation import best_metric_settings, validate_options
+from .windows import CHUNK, Windows, windows_of
 
 logger = logging.getLogger(__name__)
 
@@ -62,15 +64,34 @@ def prepare_data(model_args: ModelArguments, data_args: DataArguments, training_
     # datasets' cache instead of doing it again (files only: a TREC .label file is read into memory by each one).
     with training_args.main_process_first(desc="loading and tokenizing"):
         raw = load_data(data_args)
-        _, labels = task_of(raw["train"], data_args)
+        problem_type, labels = task_of(raw["train"], data_args)
         train_split = raw["train"]
         # A tokenizer learnt from the data learns both texts of a pair.
         pairs = train_split["text_pair"] if "text_pair" in train_split.column_names else []
         tokenizer = build_tokenizer(model_args, [*train_split["text"], *pairs])
         # Saved with the model, so pipeline() truncates exactly as training did.
         tokenizer.model_max_length = min(tokenizer.model_max_length, data_args.max_seq_length)
-        tokenized = tokenize(raw, tokenizer, data_args.max_seq_length)
+        windows = windows_of(data_args, problem_type)
+        tokenized = tokenize(raw, tokenizer, data_args.max_seq_length, windows)
+    if windows is not None:
+        log_windows(window_figures(tokenized, windows), data_args.max_seq_length)
     return raw, labels, tokenizer, tokenized
+
+
+def log_windows(figures: dict, window: int) -> None:
+    """How many texts of each split needed more than one window, and how many windows a text took."""
+    for split in SPLITS:
+        if f"{split.prefix}_texts_over_one_window" in figures:
+            logger.info(
+                "%s split: %d texts longer than one window of %d tokens; windows per text: median %.0f, max %d.",
+                *(split.name, figures[f"{split.prefix}_texts_over_one_window"], window),
+                *(figures[f"{split.prefix}_windows_per_text_median"], figures[f"{split.prefix}_windows_per_text_max"]),
+            )
+            if figures[f"{split.prefix}_texts_over_max_chunks"]:
+                logger.warning(
+                    "%s split: %d texts have more windows than --max_chunks; only their first windows are read.",
+                    *(split.name, figures[f"{split.prefix}_texts_over_max_chunks"]),
+                )
 
 
 def describe_task(train_split, data_args: DataArguments, run_args: RunArguments) -> Task:
@@ -114,6 +135,9 @@ def train(
     # In config.json: predict, the Space and plain transformers users read it.
     if task.problem_type == ProblemType.MULTI_LABEL:
         setattr(model.config, THRESHOLD_KEY, task.threshold)
+    windows = windows_of(data_args, task.problem_type)
+    if windows is not None:  # every loader windows a text as training did
+        setattr(model.config, LONG_TEXT_KEY, windows.to_config())
     model = apply_peft(model, peft_args, model_args.model_family)
     trainable, total = count_parameters(model)
     logger.info(
@@ -129,13 +153,15 @@ def train(
         check_disk_space(work_args, model)
         callbacks = early_stopping(run_args)
         trainer, metrics = fit(
-            work_args, tokenized, tokenizer, task, model, data_args.length_buckets, plan.resume, callbacks
+            work_args, tokenized, tokenizer, task, model, data_args.length_buckets, plan.resume, callbacks, windows
         )
     except BaseException:
         discard_if_empty(plan)
         raise
     metrics.update({"problem_type": task.problem_type, "labels": task.labels})
     metrics.update({"trainable_parameters": trainable, "parameters": total})
+    if windows is not None:
+        metrics.update({"long_text": CHUNK, **window_figures(tokenized, windows)})
     split_metrics, predictions = score_splits(trainer, tokenized, task, run_args.max_train_eval_samples)
     # train_loss / train_runtime from training itself stay; scoring the train split adds its accuracy and report.
     metrics.update({key: value for key, value in split_metrics.items() if key not in metrics})
@@ -149,7 +175,15 @@ def train(
 
 
 def fit(
-    training_args, tokenized, tokenizer, task: Task, model, length_buckets: bool, resume: str | None, callbacks=()
+    training_args,
+    tokenized,
+    tokenizer,
+    task: Task,
+    model,
+    length_buckets: bool,
+    resume: str | None,
+    callbacks=(),
+    windows: Windows | None = None,
 ):
     """Train (from `resume` when given) and save the best model; returns the trainer and the training metrics."""
     batch = batch_settings(training_args)
@@ -164,6 +198,7 @@ def fit(
         tokenizer,
         task,
         length_buckets=length_buckets,
+        windows=windows,
         model=model,
         callbacks=[interrupt := SaveOnInterrupt(), *callbacks],
     )
@@ -188,26 +223,43 @@ def fit(
 
 def score_splits(trainer: Trainer, tokenized, task: Task, max_train_eval_samples: int) -> tuple[dict, dict]:
     """Metrics of every split, and its predictions by prefix; the train split on a random sample of at most
-    `max_train_eval_samples` (0: skipped), since scoring all of it again can take longer than training did."""
+    `max_train_eval_samples` texts (0: skipped), since scoring all of it again can take longer than training did."""
     metrics, predictions = {}, {}
     for split in SPLITS:
         if split.name not in tokenized:
             continue
         prefix, dataset = split.prefix, tokenized[split.name]
-        metrics[f"{prefix}_samples"] = len(dataset)
+        metrics[f"{prefix}_samples"] = len(text_rows(dataset))
         if split.name == "train":
             if max_train_eval_samples == 0:
                 continue
-            if max_train_eval_samples < len(dataset):
-                dataset = dataset.shuffle(seed=trainer.args.seed).select(range(max_train_eval_samples))
+            if max_train_eval_samples < metrics["train_samples"]:
+                dataset = sample_texts(dataset, max_train_eval_samples, trainer.args.seed)
                 logger.info(
                     "Scoring the train split on a random %d of its %d examples (--max_train_eval_samples).",
-                    *(len(dataset), metrics["train_samples"]),
+                    *(max_train_eval_samples, metrics["train_samples"]),
                 )
-            metrics["train_scored_samples"] = len(dataset)
+            metrics["train_scored_samples"] = len(text_rows(dataset))
         split_metrics, predictions[prefix] = evaluate_split(trainer, dataset, prefix, task)
         metrics.update(split_metrics)
     return metrics, predictions
+
+
+def text_rows(dataset) -> dict[int, list[int]]:
+    """The rows of each text: one each, or (a chunked split) the rows of its windows."""
+    if "text_id" not in dataset.column_names:
+        return {row: [row] for row in range(len(dataset))}
+    rows = {}
+    for row, text in enumerate(dataset["text_id"]):
+        rows.setdefault(text, []).append(row)
+    return rows
+
+
+def sample_texts(dataset, count: int, seed: int):
+    """The rows of `count` texts drawn at random (all of a chunked text's windows, so it is scored whole)."""
+    texts = list(text_rows(dataset).values())
+    chosen = np.random.default_rng(seed).choice(len(texts), size=count, replace=False)
+    return dataset.select([row for index in sorted(chosen) for row in texts[index]])
 
 
 def save_full_model(trainer: Trainer) -> None:
