@@ -70,7 +70,7 @@ class Windows:
             return result
         result = np.zeros((texts, logits.shape[1]), dtype=logits.dtype)
         np.add.at(result, owners, logits)
-        return result / np.bincount(owners, minlength=texts)[:, None]
+        return (result / np.bincount(owners, minlength=texts)[:, None]).astype(logits.dtype)
 
 
 def window_positions(owners: list[int]) -> list[int]:
