@@ -106,7 +106,8 @@ def main(argv: list[str], prog: str = "seqclf-hf search") -> None:
     logging.basicConfig(format="%(levelname)s %(name)s: %(message)s", level=logging.INFO)
     transformers.logging.set_verbosity_warning()
 
-    raw, labels, tokenizer, tokenized = prepare_data(model_args, data_args, training_args)
+    raw, labels, tokenizer, tokenized, lengths = prepare_data(model_args, data_args, training_args)
+    data_args = dataclasses.replace(data_args, max_seq_length=lengths["max_seq_length"])  # auto: the length picked
     problem_type, _ = task_of(raw["train"], data_args)
     if problem_type != ProblemType.SINGLE_LABEL:
         raise ConfigError(f"The search maximises dev accuracy, a single-label metric; this data is {problem_type}.")

@@ -10,11 +10,13 @@ import torch
 import transformers
 from transformers import EarlyStoppingCallback, Trainer, TrainingArguments, set_seed
 
-from .arguments import DataArguments, ModelArguments, PeftArguments, RunArguments
+from .arguments import AUTO_LENGTH, DataArguments, ModelArguments, PeftArguments, RunArguments
 from .build import build_model, build_tokenizer
 from .data import label_texts, load_data, task_of, texts_of, tokenize, window_figures
+from .diagnostics import auto_length, length_summary, truncation_warning
 from .errors import TrainingInterrupted
 from .hub import push_output_dir, write_model_card
+from .inference import model_max_length
 from .output_dir import OutputPlan, check_disk_space, discard_if_empty, open_output_dir, plan_output_dir, publish
 from .peft_setup import apply_peft, save_peft_outputs
 from .recipe_parser import parse_args
@@ -22,8 +24,8 @@ from .reporting import print_summary, run_arguments, write_outputs, write_predic
 from .run_layout import LONG_TEXT_KEY, SPLITS, THRESHOLD_KEY
 from .tasks import ProblemType
 from .trainer import SaveOnInterrupt, Task, class_weights, make_trainer
-from .validation import best_metric_settings, validate_options
-from .windows import CHUNK, Windows, windows_of
+from .validation import best_metric_settings, check_architecture, validate_options
+from .windows import CHUNK, TRUNCATE, Windows, windows_of
 
 logger = logging.getLogger(__name__)
 
@@ -59,7 +61,8 @@ def batch_settings(training_args: TrainingArguments) -> dict:
 
 
 def prepare_data(model_args: ModelArguments, data_args: DataArguments, training_args: TrainingArguments):
-    """(untokenized splits, output names, tokenizer, tokenized splits)."""
+    """(untokenized splits, output names, tokenizer, tokenized splits, the training texts' token lengths: a
+    `length_summary` whose max_seq_length is the one used, --max_seq_length auto resolved)."""
     # The first process of each machine loads, converts and tokenizes; the others wait, then read what it left in
     # datasets' cache instead of doing it again (files only: a TREC .label file is read into memory by each one).
     with training_args.main_process_first(desc="loading and tokenizing"):
@@ -69,13 +72,39 @@ def prepare_data(model_args: ModelArguments, data_args: DataArguments, training_
         # A tokenizer learnt from the data learns both texts of a pair.
         pairs = train_split["text_pair"] if "text_pair" in train_split.column_names else []
         tokenizer = build_tokenizer(model_args, [*train_split["text"], *pairs])
+        lengths = training_lengths(model_args, data_args, tokenizer, train_split)
+        data_args = dataclasses.replace(data_args, max_seq_length=lengths["max_seq_length"])
         # Saved with the model, so pipeline() truncates exactly as training did.
         tokenizer.model_max_length = min(tokenizer.model_max_length, data_args.max_seq_length)
         windows = windows_of(data_args, problem_type)
         tokenized = tokenize(raw, tokenizer, data_args.max_seq_length, windows)
     if windows is not None:
         log_windows(window_figures(tokenized, windows), data_args.max_seq_length)
-    return raw, labels, tokenizer, tokenized
+    return raw, labels, tokenizer, tokenized, lengths
+
+
+def training_lengths(model_args: ModelArguments, data_args: DataArguments, tokenizer, train_split) -> dict:
+    """The training texts' token lengths, said before training: the length --max_seq_length auto picks, and a
+    warning when a fixed length cuts more than a tenth of the texts."""
+    pairs = train_split["text_pair"] if "text_pair" in train_split.column_names else None
+    lengths = [len(ids) for ids in tokenizer(train_split["text"], pairs)["input_ids"]]
+    max_seq_length = data_args.max_seq_length
+    if max_seq_length == AUTO_LENGTH:
+        max_seq_length = auto_length(lengths, model_max_length(tokenizer, None))
+        check_architecture(model_args, max_seq_length)  # a cnn's kernels may be wider than short texts
+        logger.info("--max_seq_length auto: %d tokens, the 95th percentile of the training texts.", max_seq_length)
+    summary = length_summary(lengths, max_seq_length)
+    logger.info(
+        "Training texts: median %.0f tokens, 95th percentile %.0f, max %d; %d of %d longer than --max_seq_length %d.",
+        *(summary["train_tokens_median"], summary["train_tokens_p95"], summary["train_tokens_max"]),
+        *(summary["train_texts_truncated"], len(lengths), max_seq_length),
+    )
+    if data_args.long_text == TRUNCATE:
+        fixes = "Use --max_seq_length auto, or --long_text chunk to read every window of a long text."
+        warning = truncation_warning(summary, len(lengths), fixes)
+        if warning:
+            logger.warning(warning)
+    return summary
 
 
 def log_windows(figures: dict, window: int) -> None:
@@ -128,7 +157,8 @@ def train(
     validate_options(model_args, data_args, training_args, run_args, peft_args)
     plan = plan_output_dir(training_args, run_args.overwrite_output_dir)
     set_seed(training_args.seed)
-    raw, _, tokenizer, tokenized = prepare_data(model_args, data_args, training_args)
+    raw, _, tokenizer, tokenized, lengths = prepare_data(model_args, data_args, training_args)
+    data_args = dataclasses.replace(data_args, max_seq_length=lengths["max_seq_length"])  # auto: the length picked
     task = describe_task(raw["train"], data_args, run_args)
     training_args = best_metric_settings(training_args, task.problem_type)
     model = build_model(model_args, tokenizer, task.labels, task.problem_type)
@@ -159,7 +189,7 @@ def train(
         discard_if_empty(plan)
         raise
     metrics.update({"problem_type": task.problem_type, "labels": task.labels})
-    metrics.update({"trainable_parameters": trainable, "parameters": total})
+    metrics.update({"trainable_parameters": trainable, "parameters": total, **lengths})
     if windows is not None:
         metrics.update({"long_text": CHUNK, **window_figures(tokenized, windows)})
     split_metrics, predictions = score_splits(trainer, tokenized, task, run_args.max_train_eval_samples)

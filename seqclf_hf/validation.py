@@ -12,7 +12,7 @@ import torch
 from huggingface_hub.errors import StrictDataclassError
 from transformers import TrainingArguments
 
-from .arguments import DataArguments, ModelArguments, PeftArguments, RunArguments
+from .arguments import AUTO_LENGTH, DataArguments, ModelArguments, PeftArguments, RunArguments
 from .errors import ConfigError, DataError, ModelSetupError
 from .hub import check_push_settings
 from .models import CUSTOM_FAMILIES, PRETRAINED_FAMILY
@@ -40,7 +40,7 @@ def validate_options(
     check_long_text(data_args)
     check_tokenizer_options(model_args)
     check_embedding_options(model_args)
-    check_architecture(model_args, data_args.max_seq_length)
+    check_architecture(model_args, None if data_args.max_seq_length == AUTO_LENGTH else data_args.max_seq_length)
     check_peft(peft_args, model_args.model_family)
     check_push_settings(training_args)
     check_trackers(training_args.report_to)
@@ -154,7 +154,7 @@ def check_data_sources(args: DataArguments) -> None:
         raise DataError("--validation_file/--test_file need a --train_file as well.")
     if not 0 < args.validation_split_percentage < 100:
         raise DataError("--validation_split_percentage must be between 1 and 99.")
-    if args.max_seq_length <= 0:
+    if args.max_seq_length != AUTO_LENGTH and args.max_seq_length <= 0:
         raise DataError(f"--max_seq_length must be above 0, got {args.max_seq_length}.")
     for name in ("max_train_samples", "max_eval_samples", "max_predict_samples"):
         if getattr(args, name) is not None and getattr(args, name) <= 0:
@@ -178,7 +178,11 @@ def check_long_text(args: DataArguments) -> None:
     for name, value in chunk_options.items():
         if value is not None and value < (1 if name == "max_chunks" else 0):
             raise ConfigError(f"--{name} must be {'1' if name == 'max_chunks' else '0'} or more, got {value}.")
-    if args.chunk_stride is not None and args.chunk_stride >= args.max_seq_length:
+    if (
+        args.chunk_stride is not None
+        and args.max_seq_length != AUTO_LENGTH
+        and args.chunk_stride >= args.max_seq_length
+    ):
         raise ConfigError(
             f"--chunk_stride {args.chunk_stride} is not below --max_seq_length {args.max_seq_length}: windows "
             "share that many tokens, so give a smaller stride (default: a quarter of the window)."
