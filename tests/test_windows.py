@@ -33,7 +33,7 @@ def long_rows(make_rows, per_class: int) -> list[dict]:
     return [{**row, "text": f"{row['text']} {row['text']} {row['text']}"} for row in rows]
 
 
-def chunked_run(tmp_path, make_rows, family="lstm", problem_type=None, tiny_encoder="", **data_options):
+def chunked_run(tmp_path, make_rows, family="lstm", problem_type=None, tiny_encoder="", peft="none", **data_options):
     """A run trained with --long_text chunk; returns (metrics, output_dir, validation rows)."""
     train_rows, validation_rows = long_rows(make_rows, 4), long_rows(make_rows, 1)
     if problem_type:
@@ -47,7 +47,8 @@ def chunked_run(tmp_path, make_rows, family="lstm", problem_type=None, tiny_enco
         **data_options,
     )
     output_dir = tmp_path / "out"
-    metrics, _ = train(model_args(family, tiny_encoder), data_args, tiny_training(output_dir))
+    training = tiny_training(output_dir)
+    metrics, _ = train(model_args(family, tiny_encoder), data_args, training, peft_args=PeftArguments(peft=peft))
     return metrics, output_dir, validation_rows
 
 
@@ -208,18 +209,12 @@ def test_every_problem_type_trains_chunked_with_its_default_aggregation(
 
 
 def test_an_adapter_keeps_its_windows_in_labels_json(tmp_path, make_rows):
-    train_rows = long_rows(make_rows, 4)
-    data_args = DataArguments(
-        train_file=write_jsonl(tmp_path / "train.jsonl", train_rows),
-        max_seq_length=WINDOW,
-        long_text="chunk",
-        max_chunks=2,
-    )
-    output_dir = tmp_path / "out"
-    train(model_args("lstm", ""), data_args, tiny_training(output_dir), peft_args=PeftArguments(peft="lora"))
+    _, output_dir, validation_rows = chunked_run(tmp_path, make_rows, peft="lora", max_chunks=2)
     saved = json.loads((output_dir / LABELS_FILE).read_text())[LONG_TEXT_KEY]
-    assert saved == {"stride": WINDOW // 4, "max_chunks": 2, "aggregation": "mean"}
-    assert load_classifier(output_dir).windows == Windows(**saved)
+    assert saved == {"stride": 2, "max_chunks": 2, "aggregation": "mean"}
+    classifier = load_classifier(output_dir)
+    assert classifier.windows == Windows(**saved)
+    assert len(classifier.encode([validation_rows[0]["text"]])[0].more) == 1  # the cap: two windows
 
 
 def test_the_cap_is_logged_when_it_bites(tmp_path, make_rows, caplog):
