@@ -87,7 +87,8 @@ def training_lengths(model_args: ModelArguments, data_args: DataArguments, token
     """The training texts' token lengths, said before training: the length --max_seq_length auto picks, and a
     warning when a fixed length cuts more than a tenth of the texts."""
     pairs = list(train_split["text_pair"]) if "text_pair" in train_split.column_names else None
-    lengths = [len(ids) for ids in tokenizer(list(train_split["text"]), pairs)["input_ids"]]
+    # Whole texts, on purpose: verbose=False keeps transformers from warning that they exceed the model's limit.
+    lengths = [len(ids) for ids in tokenizer(list(train_split["text"]), pairs, verbose=False)["input_ids"]]
     max_seq_length = data_args.max_seq_length
     if max_seq_length == AUTO_LENGTH:
         max_seq_length = auto_length(lengths, model_max_length(tokenizer, None))
