@@ -38,7 +38,7 @@ def train_plain(argv: list[str]) -> dict:
     if training_args.max_steps <= 0:
         raise SystemExit("error: give --max_steps: the loop trains that many batches.")
     set_seed(training_args.seed)
-    raw, _, tokenizer, tokenized = prepare_data(model_args, data_args, training_args)
+    raw, _, tokenizer, tokenized, _ = prepare_data(model_args, data_args, training_args)
     task = describe_task(raw["train"], data_args, run_args)
     model = build_model(model_args, tokenizer, task.labels, task.problem_type)
     trainer = make_trainer(training_args, tokenized, tokenizer, task, data_args.length_buckets, model=model)

@@ -9,11 +9,13 @@ import typing
 from dataclasses import dataclass, field, fields, make_dataclass
 from typing import Literal
 
+from .errors import ConfigError
 from .models import CUSTOM_FAMILIES, FAMILIES
 from .tasks import PROBLEM_TYPES
 
 TOKENIZER_TRAINERS = ("none", "word", "wordpiece")
 EMBEDDING_MODES = ("scratch", "init-only", "init-fine-tune")
+AUTO_LENGTH = "auto"  # --max_seq_length auto
 
 
 @dataclass
@@ -184,7 +186,35 @@ class DataArguments:
     max_predict_samples: int | None = field(
         default=None, metadata={"help": "Quick runs: at most N test examples / predictions."}
     )
-    max_seq_length: int = field(default=128, metadata={"help": "Longest input in tokens; longer texts are truncated."})
+    # A number, or "auto" until training replaces it by the length it picks (a str field: argparse takes both).
+    max_seq_length: str = field(
+        default="128",
+        metadata={
+            "help": "Longest input in tokens; longer texts are truncated (--long_text chunk: windowed). auto: the "
+            "95th percentile of the training texts' lengths, within the model's limit (saved with the model)."
+        },
+    )
+    long_text: Literal["truncate", "chunk"] = field(
+        default="truncate",
+        metadata={
+            "help": "Texts longer than --max_seq_length: truncate (read their start) or chunk (windows of "
+            "--max_seq_length tokens, each scored; a text's score aggregates its windows). Saved with the model."
+        },
+    )
+    chunk_stride: int | None = field(
+        default=None,
+        metadata={"help": "chunk: tokens shared by consecutive windows (default: a quarter of --max_seq_length)."},
+    )
+    max_chunks: int | None = field(
+        default=None, metadata={"help": "chunk: at most N windows per text, the first ones (default: every window)."}
+    )
+    chunk_aggregation: Literal["mean", "max"] | None = field(
+        default=None,
+        metadata={
+            "help": "chunk: a text's logits from its windows': mean (default for one label per text and regression) "
+            "or max per output (default for multi-label: a label found in any window)."
+        },
+    )
     length_buckets: bool = field(
         default=False,
         metadata={
@@ -193,6 +223,19 @@ class DataArguments:
             "long texts to short ones."
         },
     )
+
+    def __post_init__(self):
+        self.max_seq_length = sequence_length(self.max_seq_length)
+
+
+def sequence_length(value) -> int | str:
+    """--max_seq_length as a number of tokens, or AUTO_LENGTH."""
+    if value == AUTO_LENGTH:
+        return value
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise ConfigError(f"--max_seq_length {value!r}: give a number of tokens, e.g. 128, or auto.") from None
 
 
 @dataclass

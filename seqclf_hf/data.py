@@ -17,6 +17,7 @@ from .hub_access import hub_reachable
 from .reader import FORMATS, file_format, read_dataset, text_columns
 from .run_layout import SPLIT_NAMES, SPLITS
 from .tasks import ProblemType
+from .windows import Windows, window_summary
 
 logger = logging.getLogger(__name__)
 
@@ -315,23 +316,45 @@ def limit_splits(dataset: DatasetDict, args: DataArguments) -> DatasetDict:
     return dataset
 
 
-def tokenize(dataset: DatasetDict, tokenizer, max_seq_length: int) -> DatasetDict:
-    """Tokenize in batches, without padding: DataCollatorWithPadding pads each batch to its own longest text."""
+def tokenize(dataset: DatasetDict, tokenizer, max_seq_length: int, windows: Windows | None = None) -> DatasetDict:
+    """Tokenize in batches, without padding: DataCollatorWithPadding pads each batch to its own longest text.
 
-    feature = next(iter(dataset.values())).features["label"]
+    With `windows` (--long_text chunk) each row is one window of a text, with its text's label, the text's row
+    (`text_id`, for aggregating its windows' scores) and how many windows the text had (`text_windows`, before the
+    --max_chunks cap)."""
+    first = next(iter(dataset.values()))
+    feature = first.features["label"]
     num_labels = len(feature.feature.names) if is_list(feature) else 0
 
-    def encode(batch):
-        pairs = batch["text_pair"] if "text_pair" in batch else None
-        encoded = tokenizer(batch["text"], pairs, truncation=True, max_length=max_seq_length)
+    def encode(batch, indices):
+        rows = range(len(batch["text"]))
+        if windows is None:
+            pairs = batch["text_pair"] if "text_pair" in batch else None
+            encoded = tokenizer(batch["text"], pairs, truncation=True, max_length=max_seq_length)
+        else:
+            encoded, counts = windows.tokenize(tokenizer, batch["text"], max_seq_length)
+            rows = encoded.pop("overflow_to_sample_mapping")
+            encoded.update(text_id=[indices[row] for row in rows], text_windows=[counts[row] for row in rows])
+        encoded["label"] = [batch["label"][row] for row in rows]
         if num_labels:  # multi-label: one 0/1 float per label, what binary cross-entropy takes
-            encoded["label"] = [[float(index in ids) for index in range(num_labels)] for ids in batch["label"]]
+            encoded["label"] = [[float(index in ids) for index in range(num_labels)] for ids in encoded["label"]]
         return encoded
 
-    texts = [name for name in ("text", "text_pair") if name in next(iter(dataset.values())).column_names]
-    tokenized = dataset.map(encode, batched=True, remove_columns=texts)
-    # The map keeps the label column's type (ids); transformers' heads need float targets for BCE.
-    return tokenized.cast_column("label", datasets.List(datasets.Value("float32"))) if num_labels else tokenized
+    # A window's row is not its text's: every column is written anew, the label too.
+    tokenized = dataset.map(encode, batched=True, with_indices=True, remove_columns=first.column_names)
+    # transformers' heads need float targets for BCE; the map loses the ClassLabel, which the labels' names need.
+    return tokenized.cast_column("label", datasets.List(datasets.Value("float32")) if num_labels else feature)
+
+
+def window_figures(tokenized: DatasetDict, windows: Windows) -> dict:
+    """Per split, texts longer than one window and windows per text (metrics.json keys, with the split's prefix)."""
+    figures = {}
+    for split in SPLITS:
+        if split.name in tokenized:
+            data = tokenized[split.name]
+            counts = dict(zip(data["text_id"], data["text_windows"], strict=True))  # one entry per text
+            figures.update(window_summary(list(counts.values()), windows.max_chunks, split.prefix))
+    return figures
 
 
 def texts_of(dataset: Dataset) -> list:

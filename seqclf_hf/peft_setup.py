@@ -31,7 +31,7 @@ from transformers.pytorch_utils import Conv1D
 from .arguments import PeftArguments
 from .errors import ModelSetupError
 from .models import PRETRAINED_FAMILY
-from .run_layout import ADAPTER_CONFIG, BASE_DIR, LABELS_FILE, MERGED_DIR, THRESHOLD_KEY
+from .run_layout import ADAPTER_CONFIG, BASE_DIR, LABELS_FILE, MERGED_DIR, RUN_CONFIG_KEYS
 
 # The layer types peft's LoRA wraps that these models use (Conv1D: GPT-2-style pretrained encoders).
 LORA_LAYERS = (nn.Linear, nn.Embedding, nn.Conv1d, Conv1D)
@@ -111,8 +111,7 @@ def save_peft_outputs(model, tokenizer, output_dir: str, merge_lora: bool) -> No
     config = model.get_base_model().config
     labels = [config.id2label[i] for i in range(len(config.id2label))]
     saved = {"labels": labels, "problem_type": config.problem_type}
-    if hasattr(config, THRESHOLD_KEY):
-        saved[THRESHOLD_KEY] = getattr(config, THRESHOLD_KEY)
+    saved.update({key: getattr(config, key) for key in RUN_CONFIG_KEYS if getattr(config, key, None) is not None})
     (output_dir / LABELS_FILE).write_text(json.dumps(saved, indent=2) + "\n")
     if not model.peft_config[model.active_adapter].base_model_name_or_path:  # from scratch: the base is only in memory
         base_dir = output_dir / BASE_DIR

@@ -21,6 +21,9 @@ ONNX_DIR, ONNX_INT8_DIR = "onnx", "onnx-int8"  # where seqclf_hf.export writes i
 INCOMPLETE_SUFFIX = ".incomplete"  # a replacing run writes here, beside the run it replaces
 REPLACED_SUFFIX = ".replaced"  # the replaced run, for the moment between the two renames
 THRESHOLD_KEY = "multi_label_threshold"  # config.json (labels.json of an adapter): the threshold training decided by
+LONG_TEXT_KEY = "long_text"  # config.json (labels.json of an adapter): how a chunked model windows a text
+# The keys of config.json training adds that an adapter, whose base model has its own config, keeps in labels.json.
+RUN_CONFIG_KEYS = (THRESHOLD_KEY, LONG_TEXT_KEY)
 DEFAULT_THRESHOLD = 0.5  # models saved before training stored its threshold
 
 

@@ -28,6 +28,7 @@ from .tasks import ProblemType
 from .trainer import Task, make_trainer
 from .training import prepare_data
 from .validation import validate_options
+from .windows import windows_of
 
 # (low, high) per family kind: a pretrained encoder wants small learning rates and few epochs.
 LEARNING_RATES = {"pretrained": (1e-5, 3e-4), "scratch": (1e-4, 1e-2)}
@@ -105,14 +106,21 @@ def main(argv: list[str], prog: str = "seqclf-hf search") -> None:
     logging.basicConfig(format="%(levelname)s %(name)s: %(message)s", level=logging.INFO)
     transformers.logging.set_verbosity_warning()
 
-    raw, labels, tokenizer, tokenized = prepare_data(model_args, data_args, training_args)
+    raw, labels, tokenizer, tokenized, lengths = prepare_data(model_args, data_args, training_args)
+    data_args = dataclasses.replace(data_args, max_seq_length=lengths["max_seq_length"])  # auto: the length picked
     problem_type, _ = task_of(raw["train"], data_args)
     if problem_type != ProblemType.SINGLE_LABEL:
         raise ConfigError(f"The search maximises dev accuracy, a single-label metric; this data is {problem_type}.")
     model_init = model_initializer(model_args, peft_args, tokenizer, labels)
     task = Task(problem_type, labels)
     trainer = make_trainer(
-        training_args, tokenized, tokenizer, task, length_buckets=data_args.length_buckets, model_init=model_init
+        training_args,
+        tokenized,
+        tokenizer,
+        task,
+        length_buckets=data_args.length_buckets,
+        windows=windows_of(data_args, problem_type),  # dev accuracy per text, not per window
+        model_init=model_init,
     )
     best = trainer.hyperparameter_search(
         direction="maximize",

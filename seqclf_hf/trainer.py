@@ -1,6 +1,7 @@
 """The recipe's Trainer and what it needs beyond transformers': batches by length, class weights in the loss, a
 checkpoint on Ctrl-C."""
 
+import contextlib
 import dataclasses
 import logging
 import signal
@@ -9,12 +10,13 @@ import numpy as np
 import torch
 from datasets import Dataset
 from torch.utils.data import Sampler
-from transformers import DataCollatorWithPadding, Trainer, TrainerCallback
+from transformers import DataCollatorWithPadding, EvalPrediction, Trainer, TrainerCallback
 
 from .errors import DataError
 from .metrics import trainer_metrics
 from .tasks import ProblemType, spec
 from .validation import parse_class_weights
+from .windows import Windows
 
 logger = logging.getLogger(__name__)
 
@@ -33,12 +35,56 @@ class Task:
 
 
 class RecipeTrainer(Trainer):
-    """The Trainer, able to batch by length buckets (--length_buckets) and to weigh classes in the loss
-    (--class_weights): here rather than in the models, so pretrained encoders and adapters get them too."""
+    """The Trainer, able to batch by length buckets (--length_buckets), to weigh classes in the loss
+    (--class_weights) and to score the windows of chunked texts per text (--long_text chunk): here rather than in the
+    models, so pretrained encoders and adapters get them too."""
 
-    def __init__(self, *args, length_buckets: bool = False, class_weights: list[float] | None = None, **kwargs):
+    def __init__(
+        self,
+        *args,
+        length_buckets: bool = False,
+        class_weights: list[float] | None = None,
+        windows: Windows | None = None,
+        **kwargs,
+    ):
         super().__init__(*args, **kwargs)
-        self.length_buckets, self.class_weights = length_buckets, class_weights
+        self.length_buckets, self.class_weights, self.windows = length_buckets, class_weights, windows
+        # --long_text chunk: the rows scored are windows; metrics, and the best checkpoint, are per text.
+        self.text_ids = None  # the text of each row of the split being scored
+        if windows is not None and self.compute_metrics is not None:
+            per_window = self.compute_metrics
+            self.compute_metrics = lambda prediction: per_window(
+                EvalPrediction(*self.per_text(prediction.predictions, prediction.label_ids))
+            )
+
+    def per_text(self, logits, label_ids):
+        """Windows' logits and labels as one row per text: its windows' logits aggregated, its label (the same in
+        each of its windows) once."""
+        if self.text_ids is None:
+            return logits, label_ids
+        texts, first_rows, owners = np.unique(self.text_ids, return_index=True, return_inverse=True)
+        logits = self.windows.aggregate(logits, owners.tolist(), len(texts))
+        return logits, None if label_ids is None else label_ids[first_rows]
+
+    @contextlib.contextmanager
+    def scoring(self, dataset):
+        """Within: the rows scored are `dataset`'s, whose `text_id` column (chunked splits) groups them by text."""
+        columns = getattr(dataset, "column_names", ())
+        self.text_ids = np.asarray(dataset["text_id"]) if self.windows is not None and "text_id" in columns else None
+        try:
+            yield
+        finally:
+            self.text_ids = None
+
+    def evaluate(self, eval_dataset=None, ignore_keys=None, metric_key_prefix="eval"):
+        with self.scoring(self.eval_dataset if eval_dataset is None else eval_dataset):
+            return super().evaluate(eval_dataset, ignore_keys, metric_key_prefix)
+
+    def predict(self, test_dataset, ignore_keys=None, metric_key_prefix="test"):
+        with self.scoring(test_dataset):
+            output = super().predict(test_dataset, ignore_keys, metric_key_prefix)
+            logits, label_ids = self.per_text(output.predictions, output.label_ids)
+        return output._replace(predictions=logits, label_ids=label_ids)
 
     def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
         if self.class_weights is None or "labels" not in inputs:
@@ -58,10 +104,16 @@ class RecipeTrainer(Trainer):
 
 
 def make_trainer(
-    training_args, tokenized, tokenizer, task: Task, length_buckets: bool = False, **model_and_callbacks
+    training_args,
+    tokenized,
+    tokenizer,
+    task: Task,
+    length_buckets: bool = False,
+    windows: Windows | None = None,
+    **model_and_callbacks,
 ) -> RecipeTrainer:
-    """The recipe's Trainer on the train / validation splits for `task`; `model=` or `model_init=` (search),
-    `callbacks=`."""
+    """The recipe's Trainer on the train / validation splits for `task` (chunked splits: scored per text with
+    `windows`); `model=` or `model_init=` (search), `callbacks=`."""
     return RecipeTrainer(
         # Pushing is done once, at the end, by push_output_dir: the Trainer's own push would upload pickles
         # (training_args.bin) and replace the model card.
@@ -73,6 +125,7 @@ def make_trainer(
         compute_metrics=trainer_metrics(task.labels, task.problem_type, task.threshold),
         length_buckets=length_buckets,
         class_weights=task.class_weights,
+        windows=windows,
         **model_and_callbacks,
     )
 

@@ -5,16 +5,19 @@ import logging
 import resource
 from pathlib import Path
 
+import numpy as np
 import torch
 import transformers
 from transformers import EarlyStoppingCallback, Trainer, TrainerState, TrainingArguments, set_seed
 from transformers.trainer import TRAINER_STATE_NAME
 
-from .arguments import DataArguments, ModelArguments, PeftArguments, RunArguments
+from .arguments import AUTO_LENGTH, DataArguments, ModelArguments, PeftArguments, RunArguments
 from .build import build_model, build_tokenizer
-from .data import label_texts, load_data, task_of, texts_of, tokenize
+from .data import label_texts, load_data, task_of, texts_of, tokenize, window_figures
+from .diagnostics import auto_length, length_summary, truncation_warning
 from .errors import ConfigError, TrainingInterrupted
 from .hub import push_output_dir, write_model_card
+from .inference import model_max_length
 from .output_dir import (
     OutputPlan,
     check_disk_space,
@@ -27,10 +30,11 @@ from .output_dir import (
 from .peft_setup import apply_peft, save_peft_outputs
 from .recipe_parser import parse_args
 from .reporting import print_summary, run_arguments, write_outputs, write_predictions
-from .run_layout import SPLITS, THRESHOLD_KEY
+from .run_layout import LONG_TEXT_KEY, SPLITS, THRESHOLD_KEY
 from .tasks import ProblemType
 from .trainer import SaveOnInterrupt, Task, class_weights, make_trainer
-from .validation import best_metric_settings, validate_options
+from .validation import best_metric_settings, check_architecture, validate_options
+from .windows import CHUNK, TRUNCATE, Windows, windows_of
 
 logger = logging.getLogger(__name__)
 
@@ -66,20 +70,67 @@ def batch_settings(training_args: TrainingArguments) -> dict:
 
 
 def prepare_data(model_args: ModelArguments, data_args: DataArguments, training_args: TrainingArguments):
-    """(untokenized splits, output names, tokenizer, tokenized splits)."""
+    """(untokenized splits, output names, tokenizer, tokenized splits, the training texts' token lengths: a
+    `length_summary` whose max_seq_length is the one used, --max_seq_length auto resolved)."""
     # The first process of each machine loads, converts and tokenizes; the others wait, then read what it left in
     # datasets' cache instead of doing it again (files only: a TREC .label file is read into memory by each one).
     with training_args.main_process_first(desc="loading and tokenizing"):
         raw = load_data(data_args)
-        _, labels = task_of(raw["train"], data_args)
+        problem_type, labels = task_of(raw["train"], data_args)
         train_split = raw["train"]
         # A tokenizer learnt from the data learns both texts of a pair.
         pairs = train_split["text_pair"] if "text_pair" in train_split.column_names else []
         tokenizer = build_tokenizer(model_args, [*train_split["text"], *pairs])
+        lengths = training_lengths(model_args, data_args, tokenizer, train_split)
+        data_args = dataclasses.replace(data_args, max_seq_length=lengths["max_seq_length"])
         # Saved with the model, so pipeline() truncates exactly as training did.
         tokenizer.model_max_length = min(tokenizer.model_max_length, data_args.max_seq_length)
-        tokenized = tokenize(raw, tokenizer, data_args.max_seq_length)
-    return raw, labels, tokenizer, tokenized
+        windows = windows_of(data_args, problem_type)
+        tokenized = tokenize(raw, tokenizer, data_args.max_seq_length, windows)
+    if windows is not None:
+        log_windows(window_figures(tokenized, windows), data_args.max_seq_length)
+    return raw, labels, tokenizer, tokenized, lengths
+
+
+def training_lengths(model_args: ModelArguments, data_args: DataArguments, tokenizer, train_split) -> dict:
+    """The training texts' token lengths, said before training: the length --max_seq_length auto picks, and a
+    warning when a fixed length cuts more than a tenth of the texts."""
+    pairs = list(train_split["text_pair"]) if "text_pair" in train_split.column_names else None
+    # Whole texts, on purpose: verbose=False keeps transformers from warning that they exceed the model's limit.
+    lengths = [len(ids) for ids in tokenizer(list(train_split["text"]), pairs, verbose=False)["input_ids"]]
+    max_seq_length = data_args.max_seq_length
+    if max_seq_length == AUTO_LENGTH:
+        max_seq_length = auto_length(lengths, model_max_length(tokenizer, None))
+        check_architecture(model_args, max_seq_length)  # a cnn's kernels may be wider than short texts
+        logger.info("--max_seq_length auto: %d tokens, the 95th percentile of the training texts.", max_seq_length)
+    summary = length_summary(lengths, max_seq_length)
+    logger.info(
+        "Training texts: median %.0f tokens, 95th percentile %.0f, max %d; %d of %d longer than --max_seq_length %d.",
+        *(summary["train_tokens_median"], summary["train_tokens_p95"], summary["train_tokens_max"]),
+        *(summary["train_texts_truncated"], len(lengths), max_seq_length),
+    )
+    if data_args.long_text == TRUNCATE:
+        fixes = "Use --max_seq_length auto, or --long_text chunk to read every window of a long text."
+        warning = truncation_warning(summary, len(lengths), fixes)
+        if warning:
+            logger.warning(warning)
+    return summary
+
+
+def log_windows(figures: dict, window: int) -> None:
+    """How many texts of each split needed more than one window, and how many windows a text took."""
+    for split in SPLITS:
+        if f"{split.prefix}_texts_over_one_window" in figures:
+            logger.info(
+                "%s split: %d texts longer than one window of %d tokens; windows per text: median %.0f, max %d.",
+                *(split.name, figures[f"{split.prefix}_texts_over_one_window"], window),
+                *(figures[f"{split.prefix}_windows_per_text_median"], figures[f"{split.prefix}_windows_per_text_max"]),
+            )
+            if figures[f"{split.prefix}_texts_over_max_chunks"]:
+                logger.warning(
+                    "%s split: %d texts have more windows than --max_chunks; only their first windows are read.",
+                    *(split.name, figures[f"{split.prefix}_texts_over_max_chunks"]),
+                )
 
 
 def describe_task(train_split, data_args: DataArguments, run_args: RunArguments) -> Task:
@@ -116,13 +167,17 @@ def train(
     validate_options(model_args, data_args, training_args, run_args, peft_args)
     plan = plan_output_dir(training_args, run_args.overwrite_output_dir)
     set_seed(training_args.seed)
-    raw, _, tokenizer, tokenized = prepare_data(model_args, data_args, training_args)
+    raw, _, tokenizer, tokenized, lengths = prepare_data(model_args, data_args, training_args)
+    data_args = dataclasses.replace(data_args, max_seq_length=lengths["max_seq_length"])  # auto: the length picked
     task = describe_task(raw["train"], data_args, run_args)
     training_args = best_metric_settings(training_args, task.problem_type)
     model = build_model(model_args, tokenizer, task.labels, task.problem_type)
     # In config.json: predict, the Space and plain transformers users read it.
     if task.problem_type == ProblemType.MULTI_LABEL:
         setattr(model.config, THRESHOLD_KEY, task.threshold)
+    windows = windows_of(data_args, task.problem_type)
+    if windows is not None:  # every loader windows a text as training did
+        setattr(model.config, LONG_TEXT_KEY, windows.to_config())
     model = apply_peft(model, peft_args, model_args.model_family)
     trainable, total = count_parameters(model)
     logger.info(
@@ -138,7 +193,7 @@ def train(
         check_disk_space(work_args, model)
         callbacks = early_stopping(run_args)
         trainer, metrics = fit(
-            work_args, tokenized, tokenizer, task, model, data_args.length_buckets, plan.resume, callbacks
+            work_args, tokenized, tokenizer, task, model, data_args.length_buckets, plan.resume, callbacks, windows
         )
     except OSError as error:  # a full disk or a lost mount mid-run: one line, and where things stand
         discard_if_empty(plan)
@@ -147,7 +202,9 @@ def train(
         discard_if_empty(plan)
         raise
     metrics.update({"problem_type": task.problem_type, "labels": task.labels})
-    metrics.update({"trainable_parameters": trainable, "parameters": total})
+    metrics.update({"trainable_parameters": trainable, "parameters": total, **lengths})
+    if windows is not None:
+        metrics.update({"long_text": CHUNK, **window_figures(tokenized, windows)})
     split_metrics, predictions = score_splits(trainer, tokenized, task, run_args.max_train_eval_samples)
     # train_loss / train_runtime from training itself stay; scoring the train split adds its accuracy and report.
     metrics.update({key: value for key, value in split_metrics.items() if key not in metrics})
@@ -161,7 +218,15 @@ def train(
 
 
 def fit(
-    training_args, tokenized, tokenizer, task: Task, model, length_buckets: bool, resume: str | None, callbacks=()
+    training_args,
+    tokenized,
+    tokenizer,
+    task: Task,
+    model,
+    length_buckets: bool,
+    resume: str | None,
+    callbacks=(),
+    windows: Windows | None = None,
 ):
     """Train (from `resume` when given) and save the best model; returns the trainer and the training metrics."""
     batch = batch_settings(training_args)
@@ -176,6 +241,7 @@ def fit(
         tokenizer,
         task,
         length_buckets=length_buckets,
+        windows=windows,
         model=model,
         callbacks=[interrupt := SaveOnInterrupt(), *callbacks],
     )
@@ -203,26 +269,43 @@ def fit(
 
 def score_splits(trainer: Trainer, tokenized, task: Task, max_train_eval_samples: int) -> tuple[dict, dict]:
     """Metrics of every split, and its predictions by prefix; the train split on a random sample of at most
-    `max_train_eval_samples` (0: skipped), since scoring all of it again can take longer than training did."""
+    `max_train_eval_samples` texts (0: skipped), since scoring all of it again can take longer than training did."""
     metrics, predictions = {}, {}
     for split in SPLITS:
         if split.name not in tokenized:
             continue
         prefix, dataset = split.prefix, tokenized[split.name]
-        metrics[f"{prefix}_samples"] = len(dataset)
+        metrics[f"{prefix}_samples"] = len(text_rows(dataset))
         if split.name == "train":
             if max_train_eval_samples == 0:
                 continue
-            if max_train_eval_samples < len(dataset):
-                dataset = dataset.shuffle(seed=trainer.args.seed).select(range(max_train_eval_samples))
+            if max_train_eval_samples < metrics["train_samples"]:
+                dataset = sample_texts(dataset, max_train_eval_samples, trainer.args.seed)
                 logger.info(
                     "Scoring the train split on a random %d of its %d examples (--max_train_eval_samples).",
-                    *(len(dataset), metrics["train_samples"]),
+                    *(max_train_eval_samples, metrics["train_samples"]),
                 )
-            metrics["train_scored_samples"] = len(dataset)
+            metrics["train_scored_samples"] = len(text_rows(dataset))
         split_metrics, predictions[prefix] = evaluate_split(trainer, dataset, prefix, task)
         metrics.update(split_metrics)
     return metrics, predictions
+
+
+def text_rows(dataset) -> dict[int, list[int]]:
+    """The rows of each text: one each, or (a chunked split) the rows of its windows."""
+    if "text_id" not in dataset.column_names:
+        return {row: [row] for row in range(len(dataset))}
+    rows = {}
+    for row, text in enumerate(dataset["text_id"]):
+        rows.setdefault(text, []).append(row)
+    return rows
+
+
+def sample_texts(dataset, count: int, seed: int):
+    """The rows of `count` texts drawn at random (all of a chunked text's windows, so it is scored whole)."""
+    texts = list(text_rows(dataset).values())
+    chosen = np.random.default_rng(seed).choice(len(texts), size=count, replace=False)
+    return dataset.select([row for index in sorted(chosen) for row in texts[index]])
 
 
 def save_full_model(trainer: Trainer) -> None:

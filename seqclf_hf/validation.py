@@ -12,7 +12,7 @@ import torch
 from huggingface_hub.errors import StrictDataclassError
 from transformers import TrainingArguments
 
-from .arguments import DataArguments, ModelArguments, PeftArguments, RunArguments
+from .arguments import AUTO_LENGTH, DataArguments, ModelArguments, PeftArguments, RunArguments
 from .errors import ConfigError, DataError, ModelSetupError
 from .hub import check_push_settings
 from .models import CUSTOM_FAMILIES, PRETRAINED_FAMILY
@@ -37,9 +37,10 @@ def validate_options(
     check_devices(training_args)
     check_sampling(data_args.length_buckets, training_args)
     check_data_sources(data_args)
+    check_long_text(data_args)
     check_tokenizer_options(model_args)
     check_embedding_options(model_args)
-    check_architecture(model_args, data_args.max_seq_length)
+    check_architecture(model_args, None if data_args.max_seq_length == AUTO_LENGTH else data_args.max_seq_length)
     check_peft(peft_args, model_args.model_family)
     check_push_settings(training_args)
     check_trackers(training_args.report_to)
@@ -153,13 +154,45 @@ def check_data_sources(args: DataArguments) -> None:
         raise DataError("--validation_file/--test_file need a --train_file as well.")
     if not 0 < args.validation_split_percentage < 100:
         raise DataError("--validation_split_percentage must be between 1 and 99.")
-    if args.max_seq_length <= 0:
+    if args.max_seq_length != AUTO_LENGTH and args.max_seq_length <= 0:
         raise DataError(f"--max_seq_length must be above 0, got {args.max_seq_length}.")
     for name in ("max_train_samples", "max_eval_samples", "max_predict_samples"):
         if getattr(args, name) is not None and getattr(args, name) <= 0:
             raise DataError(f"--{name} must be above 0, got {getattr(args, name)}.")
     if args.text_column_name and args.text_column_names:
         raise DataError("Give --text_column_name (one column) or --text_column_names (several), not both.")
+
+
+def check_long_text(args: DataArguments) -> None:
+    """--long_text chunk's options: a stride that leaves new tokens in each window, a positive cap, single texts."""
+    chunk_options = {"chunk_stride": args.chunk_stride, "max_chunks": args.max_chunks}
+    given = [
+        name
+        for name, value in {**chunk_options, "chunk_aggregation": args.chunk_aggregation}.items()
+        if value is not None
+    ]
+    if args.long_text != "chunk":
+        if given:
+            raise ConfigError(f"--{given[0]} applies to --long_text chunk; add --long_text chunk or drop it.")
+        return
+    for name, value in chunk_options.items():
+        if value is not None and value < (1 if name == "max_chunks" else 0):
+            raise ConfigError(f"--{name} must be {'1' if name == 'max_chunks' else '0'} or more, got {value}.")
+    if (
+        args.chunk_stride is not None
+        and args.max_seq_length != AUTO_LENGTH
+        and args.chunk_stride >= args.max_seq_length
+    ):
+        raise ConfigError(
+            f"--chunk_stride {args.chunk_stride} is not below --max_seq_length {args.max_seq_length}: windows "
+            "share that many tokens, so give a smaller stride (default: a quarter of the window)."
+        )
+    columns = [name for name in (args.text_column_names or "").split(",") if name.strip()]
+    if len(columns) == 2:
+        raise ConfigError(
+            "--long_text chunk cuts single texts into windows, not text pairs (--text_column_names a,b): use "
+            "--long_text truncate for pairs, or join the columns (three or more names are joined into one text)."
+        )
 
 
 def check_tokenizer_options(args: ModelArguments) -> None:

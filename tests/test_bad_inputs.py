@@ -20,6 +20,7 @@ REPO = Path(__file__).resolve().parents[1]
 TRAIN_SCRIPT = REPO / "recipes" / "train.py"
 TINY_LSTM = ["--model", "lstm", "--embedding_dim", "8", "--hidden_sizes", "8"]
 STEPS = ["--eval_strategy", "steps", "--save_strategy", "steps"]
+CHUNK = ["--long_text", "chunk", "--max_seq_length", "8"]
 
 # Runs every case as `python recipes/train.py ARGS` would, in this one process; prints one JSON line per case with
 # what the case printed to stderr: its log (each case sets up logging afresh, onto its own stderr) and the exit message
@@ -142,6 +143,18 @@ def table(tmp_path_factory, make_rows, make_dataset):
             "--max_seq_length",
         ),
         ("option-of-another-family", [*files, "--kernel_sizes", "3"], "kernel_sizes"),
+        ("chunk-stride-not-below-window", [*files, *CHUNK, "--chunk_stride", "8"], "--chunk_stride"),
+        ("chunk-stride-leaves-no-new-tokens", [*files, *CHUNK, "--chunk_stride", "7"], "--chunk_stride"),
+        ("negative-chunk-stride", [*files, *CHUNK, "--chunk_stride", "-1"], "--chunk_stride"),
+        ("zero-max-chunks", [*files, *CHUNK, "--max_chunks", "0"], "--max_chunks"),
+        ("max-seq-length-not-a-number", [*files, "--max_seq_length", "long"], "--max_seq_length"),
+        ("chunk-option-without-chunk", [*files, "--max_chunks", "2"], "--long_text chunk"),
+        ("chunk-text-pair", [*pair_files, *CHUNK], "text pair"),
+        (
+            "chunk-kernel-too-wide",
+            ["--model", "cnn", "--num_filters", "4", "--kernel_sizes", "3", "9", *files, *CHUNK],
+            "--max_seq_length",
+        ),
         ("fp16-without-gpu", [*files, "--fp16", "true"], "--fp16"),
         ("prefix-tuning-lstm", [*files, "--peft", "prefix"], "--peft prefix"),
         ("merge-without-lora", [*files, "--merge_lora", "true"], "--merge_lora"),
@@ -235,6 +248,8 @@ CASE_IDS = [
     "label-only-in-validation", "one-class", "not-utf8", "yaml-typo", "yaml-not-a-mapping", "unknown-flag",
     "wrong-type", "no-epochs", "zero-max-steps", "zero-learning-rate", "zero-batch-size", "negative-eval-steps",
     "negative-save-steps", "negative-size", "heads-not-dividing", "kernel-too-wide", "option-of-another-family",
+    "chunk-stride-not-below-window", "chunk-stride-leaves-no-new-tokens", "negative-chunk-stride", "zero-max-chunks",
+    "max-seq-length-not-a-number", "chunk-option-without-chunk", "chunk-text-pair", "chunk-kernel-too-wide",
     "fp16-without-gpu", "prefix-tuning-lstm", "merge-without-lora", "list-label-single-label",
     "not-a-number-in-regression", "pair-column-missing-in-a-split", "class-weights-of-wrong-length",
     "threshold-outside-0-1", "early-stopping-without-evaluation", "metric-of-another-problem-type", "used-output-dir",

@@ -1,12 +1,15 @@
 """`Classifier`: a loaded model and its tokenizer, on raw texts: encode, score, decide, predict and explain."""
 
+import dataclasses
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import torch
 
+from ..errors import UserInputError
 from ..run_layout import DEFAULT_THRESHOLD, THRESHOLD_KEY
 from ..tasks import spec
+from ..windows import Windows
 from .explanation import Explanation, attention_weights, gradient_x_input, word_scores
 
 FALLBACK_MAX_TOKENS = 512  # for tokenizers that do not say how long a text their model reads
@@ -38,6 +41,7 @@ class Encoded:
     special: list[bool]
     truncated: bool
     token_type_ids: list[int] | None = None  # which text of a pair each token belongs to, for encoders that read it
+    more: list["Encoded"] = field(default_factory=list)  # a chunked model: the text's windows after this first one
 
     @property
     def read_characters(self) -> int | None:
@@ -57,6 +61,7 @@ class Classifier:
         config = model.config
         self.labels = [str(config.id2label[index]) for index in range(len(config.id2label))]
         self.max_length = model_max_length(tokenizer, config)
+        self.windows = Windows.from_config(config)  # None: a text longer than max_length is truncated
         # One call at a time: fast tokenizers keep truncation settings in shared state, and explain() hooks the model.
         self.lock = threading.Lock()
 
@@ -86,36 +91,42 @@ class Classifier:
 
     def encode(self, texts: list[str] | list[tuple[str, str]]) -> list[Encoded]:
         """Tokenize texts or (text, text_pair) tuples, cut each to `max_length` tokens and say which ones were cut
-        (pairs: not said, since overflowing windows of a pair do not start with its first tokens)."""
+        (pairs: not said, since overflowing windows of a pair do not start with its first tokens). A chunked model
+        (`windows`) keeps a text's next windows in `more` (up to its `max_chunks`); cut means windows left out."""
         fast = getattr(self.tokenizer, "is_fast", False)
         single_texts = not any(isinstance(text, tuple) for text in texts)
+        if self.windows is not None and not single_texts:
+            raise UserInputError(f"{self.source} reads long texts in windows, which a text pair cannot be cut into.")
         with self.lock:
             batch = self.tokenizer(
                 texts,
                 truncation=True,
                 max_length=self.max_length,
+                stride=self.windows.stride if self.windows else 0,
                 return_overflowing_tokens=fast and single_texts,
                 return_offsets_mapping=fast,
                 return_special_tokens_mask=True,
             )
-        sample_of_row = batch.get("overflow_to_sample_mapping") or list(range(len(texts)))
-        first_row, truncated = {}, [False] * len(texts)
-        for row, sample in enumerate(sample_of_row):
-            if sample in first_row:
-                truncated[sample] = True  # an overflow window: the text did not fit
-            else:
-                first_row[sample] = row
-        return [
+        rows_of_text = [[] for _ in texts]
+        for row, sample in enumerate(batch.get("overflow_to_sample_mapping") or range(len(texts))):
+            rows_of_text[sample].append(row)
+        return [self.encoded_text(batch, rows, fast) for rows in rows_of_text]
+
+    def encoded_text(self, batch, rows: list[int], fast: bool) -> Encoded:
+        """The text whose windows are `rows` of `batch`: its first window, the others in `more` when chunked."""
+        kept = [row for position, row in enumerate(rows) if self.windows and self.windows.keeps(position)]
+        windows = [
             Encoded(
                 input_ids=list(batch["input_ids"][row]),
                 offsets=[tuple(span) for span in batch["offset_mapping"][row]] if fast else None,
                 word_ids=batch.word_ids(row) if fast else None,
                 special=[bool(flag) for flag in batch["special_tokens_mask"][row]],
-                truncated=truncated[sample],
+                truncated=len(rows) > max(len(kept), 1),  # an overflow window left out: the text did not fit
                 token_type_ids=batch["token_type_ids"][row] if "token_type_ids" in batch else None,
             )
-            for sample, row in sorted(first_row.items())
+            for row in kept or rows[:1]
         ]
+        return dataclasses.replace(windows[0], more=windows[1:])
 
     def tensors(self, encoded: list[Encoded]) -> dict[str, torch.Tensor]:
         """Right-padded input_ids and attention_mask: (texts, longest)."""
@@ -139,22 +150,33 @@ class Classifier:
         return self.encoded_scores(self.encode(texts), batch_size)
 
     def encoded_scores(self, encoded: list[Encoded], batch_size: int = 32) -> torch.Tensor:
-        """`probabilities` of texts `encode` tokenized, for callers that also read what it says of them."""
+        """`probabilities` of texts `encode` tokenized, for callers that also read what it says of them. A chunked
+        text's windows are scored `batch_size` at a time with the others' and aggregated, so however long a text,
+        one forward pass holds `batch_size` windows."""
+        windows = [window for item in encoded for window in (item, *item.more)]
+        logits = self.window_logits(windows, batch_size)
+        if self.windows is not None:
+            owners = [index for index, item in enumerate(encoded) for _ in range(1 + len(item.more))]
+            logits = torch.from_numpy(self.windows.aggregate(logits.numpy(), owners, len(encoded)))
+        return self.scores(logits)
+
+    def window_logits(self, windows: list[Encoded], batch_size: int) -> torch.Tensor:
+        """(windows, outputs) logits, `batch_size` windows per forward pass."""
         # Batches of texts of similar length: padded to their longest, random batches of short questions are mostly
         # padding (docs: the performance page measures the difference).
-        order = sorted(range(len(encoded)), key=lambda index: len(encoded[index].input_ids))
+        order = sorted(range(len(windows)), key=lambda index: len(windows[index].input_ids))
         rows = [
-            self.forward_scores(self.tensors([encoded[index] for index in order[start : start + batch_size]]))
-            for start in range(0, len(encoded), batch_size)
+            self.forward_logits(self.tensors([windows[index] for index in order[start : start + batch_size]]))
+            for start in range(0, len(windows), batch_size)
         ]
         if not rows:
             return torch.empty(0, len(self.labels))
-        return torch.cat(rows)[torch.tensor(order).argsort()]  # back in the order of `encoded`
+        return torch.cat(rows)[torch.tensor(order).argsort()]  # back in the order of `windows`
 
-    def forward_scores(self, inputs: dict) -> torch.Tensor:
-        """(texts, labels) scores of one tokenized batch."""
+    def forward_logits(self, inputs: dict) -> torch.Tensor:
+        """(texts, outputs) logits of one tokenized batch."""
         with self.lock, torch.inference_mode():
-            return self.scores(self.model(**inputs).logits.float())
+            return self.model(**inputs).logits.float()
 
     def scores(self, logits: torch.Tensor) -> torch.Tensor:
         """What `pipeline` reports for the config's problem type."""
@@ -182,7 +204,8 @@ class Classifier:
         """The predicted label and how much each word drove it (see `Explanation`)."""
         item = self.encode([text])[0]
         inputs = self.tensors([item])
-        probabilities = self.forward_scores(inputs)[0]  # the text tokenized once, for the scores and the explanation
+        # The text tokenized once, for the scores (all its windows, when chunked) and the explanation (its first).
+        probabilities = self.encoded_scores([item])[0]
         best = int(probabilities.argmax())
         with self.lock:
             scores, method = attention_weights(self.model, inputs)

@@ -8,7 +8,7 @@ from transformers import AutoConfig, AutoModelForSequenceClassification, AutoTok
 
 from .. import models  # noqa: F401  (registers the custom families with the Auto classes)
 from ..hub_access import hub_reachable
-from ..run_layout import ADAPTER_CONFIG, LABELS_FILE, ONNX_FILE, THRESHOLD_KEY, is_adapter, is_onnx_export
+from ..run_layout import ADAPTER_CONFIG, LABELS_FILE, ONNX_FILE, RUN_CONFIG_KEYS, is_adapter, is_onnx_export
 from .classifier import Classifier
 from .onnx import OnnxClassifier, OnnxModel
 
@@ -55,8 +55,9 @@ def load_model(source: str | Path):
         model = PeftModel.from_pretrained(base_model, source)
     else:
         model = AutoPeftModelForSequenceClassification.from_pretrained(source, **label_maps)
-    if THRESHOLD_KEY in saved:  # set after loading: a model class takes no keyword it does not know
-        setattr(model.config, THRESHOLD_KEY, saved[THRESHOLD_KEY])
+    for key in RUN_CONFIG_KEYS:  # set after loading: a model class takes no keyword it does not know
+        if key in saved:
+            setattr(model.config, key, saved[key])
     return model.eval()
 
 

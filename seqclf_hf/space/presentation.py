@@ -44,8 +44,14 @@ HOW_TO_GET_A_MODEL = (
 def input_notes(name: str, classifier: Classifier, text: str, length: int) -> list[str]:
     """Say when model `name` read only part of the text (`length` characters as given), or hardly knew its words."""
     item = classifier.encode([text])[0]
-    notes = []
-    if item.truncated or length > len(text):
+    notes, windows = [], 1 + len(item.more)
+    if windows > 1:  # a chunked model (--long_text chunk)
+        capped = " (its limit: the rest was ignored)" if item.truncated else ""
+        notes.append(
+            f"{name} read the text in {windows} windows of up to {classifier.max_length} tokens{capped} and "
+            "combined their scores."
+        )
+    if (item.truncated and windows == 1) or length > len(text):
         read = text[: item.read_characters] if item.truncated and item.offsets else text
         limit = f"{classifier.max_length} tokens" if item.truncated else f"{len(text):,} characters"
         notes.append(
