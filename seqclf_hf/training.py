@@ -19,6 +19,7 @@ from .peft_setup import apply_peft, save_peft_outputs
 from .recipe_parser import parse_args
 from .reporting import print_summary, run_arguments, write_outputs, write_predictions
 from .run_layout import SPLITS, THRESHOLD_KEY
+from .run_lock import output_dir_lock
 from .tasks import ProblemType
 from .trainer import SaveOnInterrupt, Task, class_weights, make_trainer
 from .validation import best_metric_settings, validate_options
@@ -105,6 +106,20 @@ def train(
     """
     run_args, peft_args = run_args or RunArguments(), peft_args or PeftArguments()
     validate_options(model_args, data_args, training_args, run_args, peft_args)
+    # Held from before the folder is checked until the run is published: two runs started at once into one new
+    # folder would both pass the check. The main process holds it for a distributed run's others.
+    with output_dir_lock(training_args.output_dir, enabled=training_args.process_index == 0):
+        return train_unlocked(model_args, data_args, training_args, run_args, peft_args)
+
+
+def train_unlocked(
+    model_args: ModelArguments,
+    data_args: DataArguments,
+    training_args: TrainingArguments,
+    run_args: RunArguments,
+    peft_args: PeftArguments,
+):
+    """`train` once its options are checked and the output folder is locked."""
     plan = plan_output_dir(training_args, run_args.overwrite_output_dir)
     set_seed(training_args.seed)
     raw, _, tokenizer, tokenized = prepare_data(model_args, data_args, training_args)
