@@ -231,12 +231,22 @@ def main(argv: list[str] | None = None, prog: str = "seqclf-hf predict") -> None
         action="store_true",
         help="write cells that start with = + - @ (a spreadsheet formula) as they are, not behind a single quote",
     )
+    parser.add_argument(
+        "--allow_pickle",
+        action="store_true",
+        help="load weights saved only as a pickle (pytorch_model.bin), which may run code: only from people you trust",
+    )
+    parser.add_argument(
+        "--trust_remote_code", action="store_true", help="run the code of a Hub repo to load its model (read it first)"
+    )
     args = parser.parse_args(argv)
     if args.batch_size <= 0 or (args.threshold is not None and not 0 < args.threshold < 1):
         raise ConfigError("--batch_size must be above 0 and --threshold between 0 and 1 (exclusive).")
     logging.basicConfig(format="%(levelname)s %(name)s: %(message)s", level=logging.INFO)
     try:
-        classifier = load_classifier(args.model)
+        classifier = load_classifier(
+            args.model, allow_pickle=args.allow_pickle, trust_remote_code=args.trust_remote_code
+        )
     except (OSError, ValueError) as error:
         raise ConfigError(f"Could not load the model {args.model!r}: {error}") from error
     columns = [name.strip() for name in (args.text_column_names or "").split(",") if name.strip()]

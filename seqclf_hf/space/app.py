@@ -347,7 +347,11 @@ def launch(space_readme: Path | None = None) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     sources, origin = model_sources(space_readme)
     logger.info("Loading models from %s: %s", origin, sources or "none")
-    models, load_errors = load_classifiers(sources, presentation.EXAMPLES[0])
+    trust = {
+        "allow_pickle": os.environ.get("SEQCLF_ALLOW_PICKLE") == "1",
+        "trust_remote_code": os.environ.get("SEQCLF_TRUST_REMOTE_CODE") == "1",
+    }
+    models, load_errors = load_classifiers(sources, presentation.EXAMPLES[0], **trust)
     if not models:
         logger.warning("No model loaded. %s", presentation.HOW_TO_GET_A_MODEL)
     port = int(os.environ.get("GRADIO_SERVER_PORT", DEFAULT_PORT))
