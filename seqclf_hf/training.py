@@ -14,7 +14,16 @@ from .build import build_model, build_tokenizer
 from .data import label_texts, load_data, task_of, texts_of, tokenize
 from .errors import TrainingInterrupted
 from .hub import push_output_dir, write_model_card
-from .output_dir import OutputPlan, check_disk_space, discard_if_empty, open_output_dir, plan_output_dir, publish
+from .output_dir import (
+    OutputPlan,
+    check_disk_space,
+    check_resume_fits,
+    discard_if_empty,
+    disk_full_explained,
+    open_output_dir,
+    plan_output_dir,
+    publish,
+)
 from .peft_setup import apply_peft, save_peft_outputs
 from .recipe_parser import parse_args
 from .reporting import print_summary, run_arguments, write_outputs, write_predictions
@@ -108,7 +117,8 @@ def train(
     validate_options(model_args, data_args, training_args, run_args, peft_args)
     # Held from before the folder is checked until the run is published: two runs started at once into one new
     # folder would both pass the check. The main process holds it for a distributed run's others.
-    with output_dir_lock(training_args.output_dir, enabled=training_args.process_index == 0):
+    locked = output_dir_lock(training_args.output_dir, enabled=training_args.process_index == 0)
+    with locked, disk_full_explained(training_args.output_dir):
         return train_unlocked(model_args, data_args, training_args, run_args, peft_args)
 
 
@@ -126,6 +136,8 @@ def train_unlocked(
     task = describe_task(raw["train"], data_args, run_args)
     training_args = best_metric_settings(training_args, task.problem_type)
     model = build_model(model_args, tokenizer, task.labels, task.problem_type)
+    if plan.resume:
+        check_resume_fits(plan.resume, model, tokenizer)
     # In config.json: predict, the Space and plain transformers users read it.
     if task.problem_type == ProblemType.MULTI_LABEL:
         setattr(model.config, THRESHOLD_KEY, task.threshold)
