@@ -4,12 +4,18 @@
     python benchmarks/load_test.py --url http://127.0.0.1:7860/      # a running app (local or a Space URL)
     python benchmarks/load_test.py --models outputs/demo-lstm,outputs/demo-cnn --requests 500 --concurrency 50
     python benchmarks/load_test.py --via rest                        # plain HTTP instead of gradio_client
+    python benchmarks/load_test.py --soak 600 --concurrency 64 --models outputs/demo-lstm,outputs/demo-cnn
 
 Prints p50 / p95 / p99 latency (seconds from submitting a request to its result, queueing included), requests per
 second and the number of failures; exits 1 if any request failed.
+
+--soak SECONDS: instead, every client calls /predict, /explain, /compare (every model) and /batch (a small CSV) in
+turn until SECONDS have passed or --requests calls were made (on loopback only: the app this script starts); prints
+requests served, errors, p50 / p99 per endpoint and the app's resident memory after warm-up and at the end.
 """
 
 import argparse
+import itertools
 import json
 import os
 import queue
@@ -17,12 +23,14 @@ import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import httpx
-from gradio_client import Client
+from gradio_client import Client, handle_file
 
 APP = ["-m", "seqclf_hf.space.app"]  # the packaged Space app, as `seqclf-hf space` serves it
 QUESTIONS = [
@@ -170,6 +178,105 @@ def run(url: str, requests: int, concurrency: int, model: str | None, via: str =
     }
 
 
+def resident_mb(pid: int) -> float:
+    """The resident memory of process `pid` (Linux), in MiB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError(f"no VmRSS for process {pid}")
+
+
+def soak_calls(names: list[str], upload: str):
+    """The soak's mix, in turn: (endpoint, inputs) for classify, explain, compare (every model) and batch."""
+    for index in itertools.count():
+        question, model = QUESTIONS[index % len(QUESTIONS)], names[index % len(names)]
+        yield from [
+            ("/predict", (question, model)),
+            ("/explain", (question, model)),
+            ("/compare", (question, names)),
+            ("/batch", (handle_file(upload), "", model)),
+        ]
+
+
+def soak(process: subprocess.Popen, url: str, names: list[str], seconds: float, limit: int, clients: int) -> dict:
+    """`clients` gradio_client clients calling the mix of `soak_calls` until `seconds` pass or `limit` calls were
+    made; per endpoint the calls, errors and latencies, and the app's resident memory after warm-up and at the end."""
+    with tempfile.NamedTemporaryFile("w", suffix=".csv", delete=False) as handle:
+        handle.write("text\n" + "".join(f"{question}\n" for question in QUESTIONS))
+    # Connecting and warming up 64 clients at once times out on a busy machine: a few at a time, before the clock.
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        connected = list(pool.map(lambda _: Client(url, verbose=False, httpx_kwargs={"timeout": 120}), range(clients)))
+        warm_up = list(itertools.islice(soak_calls(names, handle.name), 4))
+        list(pool.map(lambda client: [client.predict(*inputs, api_name=name) for name, inputs in warm_up], connected))
+    warm_mb, calls, lock = resident_mb(process.pid), itertools.count(), threading.Lock()
+    results: dict[str, list[tuple[bool, float]]] = {name: [] for name, _ in warm_up}
+    errors: list[str] = []
+    deadline = time.monotonic() + seconds
+
+    def worker(client: Client, offset: int) -> None:
+        for name, inputs in itertools.islice(soak_calls(names, handle.name), offset, None):
+            if time.monotonic() > deadline or next(calls) >= limit:
+                return
+            started = time.perf_counter()
+            try:
+                client.predict(*inputs, api_name=name)
+                ok = True
+            except Exception as error:  # counted, not fatal: the soak measures how often it happens
+                ok = False
+                with lock:
+                    errors.append(f"{name}: {type(error).__name__}: {error}")
+            with lock:
+                results[name].append((ok, time.perf_counter() - started))
+
+    threads = [threading.Thread(target=worker, args=(client, i)) for i, client in enumerate(connected)]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    elapsed, end_mb = time.perf_counter() - started, resident_mb(process.pid)
+    for client in connected:
+        client.close()
+    Path(handle.name).unlink()
+    endpoints = {}
+    for name, outcomes in results.items():
+        latencies = sorted(seconds for _, seconds in outcomes)
+        endpoints[name] = {
+            "calls": len(outcomes),
+            "errors": sum(not ok for ok, _ in outcomes),
+            "p50_ms": percentile(latencies, 0.50) * 1000 if latencies else None,
+            "p99_ms": percentile(latencies, 0.99) * 1000 if latencies else None,
+        }
+    served = sum(endpoint["calls"] - endpoint["errors"] for endpoint in endpoints.values())
+    return {
+        "seconds": elapsed,
+        "clients": clients,
+        "served": served,
+        "errors": len(errors),
+        "first_error": errors[0] if errors else "",
+        "endpoints": endpoints,
+        "rss_after_warm_up_mb": warm_mb,
+        "rss_at_end_mb": end_mb,
+        "rss_growth": end_mb / warm_mb - 1,
+    }
+
+
+def print_soak(stats: dict) -> None:
+    print(
+        f"soak: {stats['served']} requests served, {stats['errors']} errors, {stats['clients']} clients, "
+        f"{stats['seconds']:.0f} s" + (f" (first error: {stats['first_error']})" if stats["errors"] else "")
+    )
+    for name, endpoint in stats["endpoints"].items():
+        print(
+            f"  {name:<9} {endpoint['calls']:>6} calls  {endpoint['errors']} errors  "
+            f"p50 {endpoint['p50_ms'] or 0:.0f} ms  p99 {endpoint['p99_ms'] or 0:.0f} ms"
+        )
+    print(
+        f"  resident memory: {stats['rss_after_warm_up_mb']:.0f} MiB after warm-up, {stats['rss_at_end_mb']:.0f} MiB "
+        f"at the end ({stats['rss_growth']:+.1%})"
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--url", help="a running app; without it the Space app is started on a free port")
@@ -183,7 +290,10 @@ def main(argv: list[str] | None = None) -> int:
         default="gradio_client",
         help="the client library (default: %(default)s)",
     )
+    parser.add_argument("--soak", type=float, metavar="SECONDS", help="the soak mix for SECONDS (see above)")
     args = parser.parse_args(argv)
+    if args.soak:
+        return main_soak(args)
 
     process = None
     url = args.url
@@ -207,6 +317,24 @@ def main(argv: list[str] | None = None) -> int:
         f"  failures    {stats['failures']}" + (f" (first: {stats['first_error']})" if stats["failures"] else "")
     )
     return 1 if stats["failures"] else 0
+
+
+def main_soak(args) -> int:
+    """--soak: the app this script starts over --models, on loopback; exits 1 on any error."""
+    if args.url or not args.models:
+        sys.exit("--soak starts the app itself on loopback: give --models (two or more), not --url.")
+    names = [Path(source).name for source in args.models.split(",")]
+    try:
+        process, url = start_app(args.models)
+    except RuntimeError as error:
+        sys.exit(str(error))
+    try:
+        stats = soak(process, url, names, args.soak, args.requests, args.concurrency)
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+    print_soak(stats)
+    return 1 if stats["errors"] else 0
 
 
 if __name__ == "__main__":

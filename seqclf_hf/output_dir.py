@@ -1,20 +1,22 @@
 """The output folder of a run: checked before anything is written, opened, and published (write beside, then swap)."""
 
+import errno
 import json
 import logging
 import os
 import shutil
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 from safetensors import SafetensorError, safe_open
-from transformers import TrainingArguments
+from transformers import AutoTokenizer, TrainingArguments
 from transformers.trainer import TRAINER_STATE_NAME
 from transformers.trainer_utils import get_last_checkpoint
 
 from .errors import ConfigError, first_line
-from .run_layout import INCOMPLETE_SUFFIX, REPLACED_SUFFIX, beside
+from .run_layout import CONFIG_FILE, INCOMPLETE_SUFFIX, REPLACED_SUFFIX, beside
 
 logger = logging.getLogger(__name__)
 
@@ -49,6 +51,33 @@ def check_checkpoint(path: str) -> None:
                 tensors.keys()
         except (OSError, SafetensorError) as error:
             raise ConfigError(f"{weights} is damaged ({error}). {advice}") from error
+
+
+def check_resume_fits(checkpoint: str, model, tokenizer) -> None:
+    """A checkpoint is resumed only by a run of its kind: the same family, labels and tokenizer. Another family or
+    tokenizer fails deep in the Trainer with a traceback; other labels of the same number train on silently, every
+    class under another's name."""
+    folder, config = Path(checkpoint), model.config
+    advice = "Resume with the options it was made with, or start again with --overwrite_output_dir true."
+    saved = json.loads((folder / CONFIG_FILE).read_text()) if (folder / CONFIG_FILE).is_file() else {}
+    if saved and saved.get("model_type") != config.model_type:
+        raise ConfigError(
+            f"{checkpoint} was made by a {saved.get('model_type')} model; this run builds a {config.model_type}. "
+            f"{advice}"
+        )
+    labels = [config.id2label[index] for index in sorted(config.id2label)]
+    saved_labels = [
+        label for _, label in sorted((int(key), label) for key, label in saved.get("id2label", {}).items())
+    ]
+    if saved and saved_labels != labels:
+        raise ConfigError(f"{checkpoint} was made for the labels {saved_labels}; this run has {labels}. {advice}")
+    if (
+        any(folder.glob("tokenizer*.json"))
+        and AutoTokenizer.from_pretrained(folder).get_vocab() != tokenizer.get_vocab()
+    ):
+        raise ConfigError(
+            f"{checkpoint} was made with another tokenizer (another vocabulary) than this run's. {advice}"
+        )
 
 
 @dataclass
@@ -149,6 +178,21 @@ def stopped_message(plan: OutputPlan, error: OSError) -> str:
     else:
         advice = "no checkpoint was saved: fix the cause and run again."
     return f"Training stopped: {first_line(error)}. {earlier}{advice}"
+
+
+@contextmanager
+def disk_full_explained(output_dir: str):
+    """A disk that fills up while the run writes (a checkpoint, the model, the plots) ends in a one-line error, not
+    a traceback: what was written stays beside any earlier run, which is untouched until the new one is whole."""
+    try:
+        yield
+    except OSError as error:
+        if error.errno not in (errno.ENOSPC, errno.EDQUOT):
+            raise
+        raise ConfigError(
+            f"The disk filled up while writing {output_dir} ({error.strerror}: {error.filename}); an earlier run "
+            "there is untouched. Free some space, then continue with --resume_from_checkpoint auto."
+        ) from error
 
 
 def check_disk_space(training_args: TrainingArguments, model: torch.nn.Module) -> None:

@@ -7,13 +7,16 @@ The file (any format reader.py reads: .csv, .tsv, .json, .jsonl, .parquet, .txt,
 may be larger than memory; every row is written out, its cells as the file holds them, followed by `prediction` and
 `score` (several labels per text: `score_<label>` for every label); a row without text, or a JSON Lines line that is
 not valid JSON, gets an empty prediction. A file that is not valid in its encoding (--file_encoding, default UTF-8)
-is refused, as training refuses it.
+is refused, as training refuses it. A cell that a spreadsheet would run as a formula (it starts with = + - @, a tab
+or a carriage return, and is not a plain number) is written behind a single quote, OWASP's rule against CSV
+injection, unless --raw_cells.
 """
 
 import argparse
 import csv
 import itertools
 import logging
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -25,6 +28,18 @@ from .reader import FORMATS, TEXT_COLUMN_NAMES, file_format, read_rows, text_col
 from .tasks import ProblemType
 
 logger = logging.getLogger(__name__)
+
+# OWASP's rule against CSV injection: a spreadsheet runs a cell that starts with one of these as a formula.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+PLAIN_NUMBER = re.compile(r"[-+]?\d+(\.\d*)?([eE][-+]?\d+)?")  # "-3", "+1.5e3": a number, never a formula
+
+
+def spreadsheet_safe(value):
+    """`value` as a spreadsheet shows it but never runs it: a text starting like a formula gets a leading single
+    quote (OWASP), a plain number stays as it is."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS) and not PLAIN_NUMBER.fullmatch(value):
+        return "'" + value
+    return value
 
 
 @dataclass
@@ -134,7 +149,9 @@ class PredictOptions:
 
     `columns`: the text column(s) (None: the first column with a usual name), `how` the option that names them (for
     the error); `delimiter` joins more than two; `encoding` the file's (see reader.py); `threshold` None is the
-    model's own; `max_rows` None is every row; `every_score` adds every label's score to one label's.
+    model's own; `max_rows` None is every row; `every_score` adds every label's score to one label's;
+    `raw_cells` writes cells that start like a spreadsheet formula as they are, not behind a single quote
+    (`spreadsheet_safe`).
     """
 
     columns: list[str] | None = None
@@ -145,6 +162,7 @@ class PredictOptions:
     every_score: bool = False
     how: str = "--text_column_names"
     encoding: str = "utf-8"
+    raw_cells: bool = False
 
 
 def predict_file(
@@ -177,7 +195,10 @@ def predict_file(
                     classifier, [texts[i] for i in filled], options.threshold, batch_size, predicted
                 )
                 by_index = dict(zip(filled, values, strict=True))
-                writer.writerows({**row, **by_index.get(index, {})} for index, row in enumerate(chunk))
+                rows = ({**row, **by_index.get(index, {})} for index, row in enumerate(chunk))
+                if not options.raw_cells:
+                    rows = ({name: spreadsheet_safe(value) for name, value in row.items()} for row in rows)
+                writer.writerows(rows)
                 written.left_out |= {name for row in chunk for name in row} - set(header)
                 written.rows, written.empty = written.rows + len(chunk), written.empty + len(chunk) - len(filled)
                 written.truncated += truncated
@@ -205,17 +226,37 @@ def main(argv: list[str] | None = None, prog: str = "seqclf-hf predict") -> None
     parser.add_argument(
         "--threshold", type=float, help="multi-label: a label is predicted above it (default: training's)"
     )
+    parser.add_argument(
+        "--raw_cells",
+        action="store_true",
+        help="write cells that start with = + - @ (a spreadsheet formula) as they are, not behind a single quote",
+    )
+    parser.add_argument(
+        "--allow_pickle",
+        action="store_true",
+        help="load weights saved only as a pickle (pytorch_model.bin), which may run code: only from people you trust",
+    )
+    parser.add_argument(
+        "--trust_remote_code", action="store_true", help="run the code of a Hub repo to load its model (read it first)"
+    )
     args = parser.parse_args(argv)
     if args.batch_size <= 0 or (args.threshold is not None and not 0 < args.threshold < 1):
         raise ConfigError("--batch_size must be above 0 and --threshold between 0 and 1 (exclusive).")
     logging.basicConfig(format="%(levelname)s %(name)s: %(message)s", level=logging.INFO)
     try:
-        classifier = load_classifier(args.model)
+        classifier = load_classifier(
+            args.model, allow_pickle=args.allow_pickle, trust_remote_code=args.trust_remote_code
+        )
     except (OSError, ValueError) as error:
         raise ConfigError(f"Could not load the model {args.model!r}: {error}") from error
     columns = [name.strip() for name in (args.text_column_names or "").split(",") if name.strip()]
     options = PredictOptions(
-        columns, args.text_column_delimiter, args.threshold, args.batch_size, encoding=args.file_encoding
+        columns,
+        args.text_column_delimiter,
+        args.threshold,
+        args.batch_size,
+        encoding=args.file_encoding,
+        raw_cells=args.raw_cells,
     )
     written = predict_file(classifier, args.file, args.output, options)
     print(f"{written.rows} rows predicted; written to {args.output}")

@@ -43,12 +43,24 @@ def still_linked(descriptor: int, path: Path) -> bool:
         return False
 
 
+def open_lock_file(path: Path, output_dir: str | Path) -> int:
+    """The lock file's descriptor (created with the folders above it); a place that cannot be written is a one-line
+    error, as the output folder's own check would give."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return os.open(path, os.O_CREAT | os.O_RDWR, 0o644)
+    except OSError as error:
+        raise ConfigError(
+            f"Cannot write to output_dir {str(output_dir)!r} ({error.strerror}: {error.filename}). Choose a "
+            "writable folder."
+        ) from error
+
+
 def acquire(output_dir: str | Path) -> int:
     """Lock `output_dir` (its lock file's descriptor); a live holder is a one-line error."""
     path = lock_path(output_dir)
-    path.parent.mkdir(parents=True, exist_ok=True)
     while True:
-        descriptor = os.open(path, os.O_CREAT | os.O_RDWR, 0o644)
+        descriptor = open_lock_file(path, output_dir)
         try:
             fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

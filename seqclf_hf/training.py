@@ -21,7 +21,9 @@ from .inference import model_max_length
 from .output_dir import (
     OutputPlan,
     check_disk_space,
+    check_resume_fits,
     discard_if_empty,
+    disk_full_explained,
     open_output_dir,
     plan_output_dir,
     publish,
@@ -31,6 +33,7 @@ from .peft_setup import apply_peft, save_peft_outputs
 from .recipe_parser import parse_args
 from .reporting import print_summary, run_arguments, write_outputs, write_predictions
 from .run_layout import LONG_TEXT_KEY, SPLITS, THRESHOLD_KEY
+from .run_lock import output_dir_lock
 from .tasks import ProblemType
 from .trainer import SaveOnInterrupt, Task, class_weights, make_trainer
 from .validation import best_metric_settings, check_architecture, validate_options
@@ -165,6 +168,21 @@ def train(
     """
     run_args, peft_args = run_args or RunArguments(), peft_args or PeftArguments()
     validate_options(model_args, data_args, training_args, run_args, peft_args)
+    # Held from before the folder is checked until the run is published: two runs started at once into one new
+    # folder would both pass the check. The main process holds it for a distributed run's others.
+    locked = output_dir_lock(training_args.output_dir, enabled=training_args.process_index == 0)
+    with locked, disk_full_explained(training_args.output_dir):
+        return train_unlocked(model_args, data_args, training_args, run_args, peft_args)
+
+
+def train_unlocked(
+    model_args: ModelArguments,
+    data_args: DataArguments,
+    training_args: TrainingArguments,
+    run_args: RunArguments,
+    peft_args: PeftArguments,
+):
+    """`train` once its options are checked and the output folder is locked."""
     plan = plan_output_dir(training_args, run_args.overwrite_output_dir)
     set_seed(training_args.seed)
     raw, _, tokenizer, tokenized, lengths = prepare_data(model_args, data_args, training_args)
@@ -172,6 +190,8 @@ def train(
     task = describe_task(raw["train"], data_args, run_args)
     training_args = best_metric_settings(training_args, task.problem_type)
     model = build_model(model_args, tokenizer, task.labels, task.problem_type)
+    if plan.resume:
+        check_resume_fits(plan.resume, model, tokenizer)
     # In config.json: predict, the Space and plain transformers users read it.
     if task.problem_type == ProblemType.MULTI_LABEL:
         setattr(model.config, THRESHOLD_KEY, task.threshold)

@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pytest
 
+from seqclf_hf.run_lock import acquire, release
+
 REPO = Path(__file__).resolve().parents[1]
 TRAIN_SCRIPT = REPO / "recipes" / "train.py"
 TINY_LSTM = ["--model", "lstm", "--embedding_dim", "8", "--hidden_sizes", "8"]
@@ -80,7 +82,8 @@ def earlier_run(folder: Path, checkpoint_state: bytes = b'{"global_step": 5}', w
 
 @pytest.fixture(scope="module")
 def table(tmp_path_factory, make_rows, make_dataset):
-    """(case id, argv, output folder, expected words in the error) for every bad input."""
+    """(case id, argv, output folder, expected words in the error) for every bad input; the lock of one output
+    folder held while they run."""
     root = tmp_path_factory.mktemp("bad-inputs")
     data = root / "data"
     written = make_dataset(data, sizes={"train": 4, "validation": 2})
@@ -213,7 +216,18 @@ def table(tmp_path_factory, make_rows, make_dataset):
             checkpoint = earlier_run(output_dir, state, weights) / "checkpoint-5"
         argv = [*TINY_LSTM, *files, "--output_dir", str(output_dir), "--resume_from_checkpoint", str(checkpoint)]
         table.append((case_id, argv, output_dir, expected))
-    return table
+    other_family = earlier_run(root / "checkpoint-of-another-family") / "checkpoint-5"
+    (other_family / "config.json").write_text(json.dumps({"model_type": "seqclf_cnn", "id2label": {"0": "HUM"}}))
+    resume = ["--resume_from_checkpoint", str(other_family)]
+    argv = [*TINY_LSTM, *files, "--output_dir", str(other_family.parent), *resume]
+    table.append(("checkpoint-of-another-family", argv, other_family.parent, "made by a seqclf_cnn model"))
+    # Another run is writing this folder: this process holds its lock while the table runs in a child.
+    locked = root / "locked-output-dir" / "out"
+    argv = [*TINY_LSTM, *files, "--output_dir", str(locked)]
+    table.append(("locked-output-dir", argv, locked.parent, "Another run"))
+    descriptor = acquire(locked)
+    yield table
+    release(locked, descriptor)
 
 
 @pytest.fixture(scope="module")
@@ -254,6 +268,7 @@ CASE_IDS = [
     "not-a-number-in-regression", "pair-column-missing-in-a-split", "class-weights-of-wrong-length",
     "threshold-outside-0-1", "early-stopping-without-evaluation", "metric-of-another-problem-type", "used-output-dir",
     "unwritable-output-dir", "corrupt-checkpoint", "partial-checkpoint", "missing-checkpoint",
+    "checkpoint-of-another-family", "locked-output-dir",
 ]  # fmt: skip
 
 

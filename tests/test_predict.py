@@ -128,3 +128,21 @@ def test_predict_finds_a_question_column_and_keeps_cells_as_written(predicted_ru
         ("3", ""),
     ]
     assert results[1]["prediction"] and not results[2]["prediction"]  # "NA" is a text, an empty cell is not
+
+
+FORMULAS = ['=HYPERLINK("http://x","click")', "+1+2", "-2+3", "@SUM(A1)", "\tWho ?", "\rWho ?"]
+
+
+@pytest.mark.parametrize("raw", [False, True], ids=["escaped", "raw"])
+def test_cells_a_spreadsheet_would_run_go_behind_a_quote_unless_raw(predicted_run, tmp_path, raw):
+    output_dir, _, _ = predicted_run
+    path = tmp_path / "strangers.csv"
+    with open(path, "w", newline="") as handle:
+        csv.writer(handle).writerows([["id", "text"], *[[-index, formula] for index, formula in enumerate(FORMULAS)]])
+    output = tmp_path / "preds.csv"
+    cli.main(["predict", str(output_dir), str(path), "--output", str(output), *(["--raw_cells"] if raw else [])])
+    with open(output, newline="") as handle:
+        results = list(csv.DictReader(handle))
+    assert [row["text"] for row in results] == (FORMULAS if raw else [f"'{formula}" for formula in FORMULAS])
+    assert [row["id"] for row in results] == ["0", *(f"-{index}" for index in range(1, 6))]  # numbers as written
+    assert all(row["prediction"] and float(row["score"]) > 0 for row in results)

@@ -5,10 +5,12 @@ import os
 import signal
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
 from seqclf_hf.errors import ConfigError
+from seqclf_hf.inference import load_classifier
 from seqclf_hf.run_lock import lock_path, output_dir_lock
 
 HOLD_THE_LOCK = """
@@ -51,3 +53,25 @@ def test_a_killed_runs_lock_is_taken_over(tmp_path, caplog):
         with output_dir_lock(output_dir):
             pass
     assert f"left by a run that ended without releasing it (pid {holder.pid} on " in caplog.text
+
+
+def start_train(output_dir: Path) -> subprocess.Popen:
+    """`seqclf-hf train` on the shipped sample questions: a few steps of the smallest family."""
+    command = [sys.executable, "-m", "seqclf_hf.cli", "train", "--dataset_name", "sample", "--model", "bow"]
+    command += ["--embedding_dim", "8", "--max_steps", "20", "--output_dir", str(output_dir), "--report_to", "none"]
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TQDM_DISABLE": "1"}
+    return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+
+
+def test_two_trainings_started_at_once_into_one_new_folder_one_wins(tmp_path):
+    output_dir = tmp_path / "run"
+    runs = [start_train(output_dir) for _ in range(2)]
+    stderrs = [run.communicate(timeout=300)[1] for run in runs]
+    codes = [run.returncode for run in runs]
+    assert sorted(codes)[0] == 0 and sorted(codes)[1] != 0, [stderr[-2000:] for stderr in stderrs]
+    (refusal,) = [stderr for code, stderr in zip(codes, stderrs, strict=True) if code != 0]
+    assert "Traceback" not in refusal
+    (line,) = [line for line in refusal.splitlines() if line.startswith("error:")]
+    assert line.startswith("error: Another run (pid ") and f"is writing {output_dir}" in line
+    assert load_classifier(output_dir).predict("How far is the moon ?")[0]["label"]
+    assert not lock_path(output_dir).exists()

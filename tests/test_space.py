@@ -599,3 +599,19 @@ def test_another_task_brings_its_own_title_labels_and_examples(tmp_path):
         f"error: {content} lacks description, input_name, placeholder, labels, examples: give every key that "
         "seqclf_hf/space/trec.yaml has."
     )
+
+
+def test_a_60_second_soak_of_every_endpoint_has_no_errors(outputs_dir, monkeypatch):
+    """benchmarks/load_test.py --soak, as CI affords it: 64 clients for 60 s on two tiny models (the 10-minute run
+    and its figures: benchmarks/RESULTS.md)."""
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    models = [str(outputs_dir / name) for name in ("tiny-lstm", "tiny-cnn")]
+    process, url = load_test.start_app(",".join(models))
+    try:
+        stats = load_test.soak(process, url, ["tiny-lstm", "tiny-cnn"], 60, 100_000, 64)
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+    load_test.print_soak(stats)
+    assert stats["errors"] == 0, stats["first_error"]
+    assert all(endpoint["calls"] > 0 for endpoint in stats["endpoints"].values()), stats["endpoints"]

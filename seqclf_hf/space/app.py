@@ -27,7 +27,7 @@ import gradio as gr
 import pandas as pd
 from huggingface_hub.repocard import metadata_load
 
-from ..errors import DataError, UserInputError
+from ..errors import ConfigError, DataError, UserInputError
 from ..inference import Classifier, clean_text
 from ..predict import PredictOptions, predict_file
 from . import presentation  # the predictions in words
@@ -35,12 +35,25 @@ from .runs import finished_runs, load_classifiers
 
 logger = logging.getLogger("seqclf_space")
 
+
+def env_int(name: str, default: int) -> int:
+    """A limit the Space's host may set in the environment; a value that is not a whole number above 0 is a one-line
+    error at start, not a Space that misbehaves later."""
+    value = os.environ.get(name, str(default))
+    if not value.isdigit() or int(value) == 0:
+        raise ConfigError(f"{name}={value!r}: give a whole number above 0 (default {default}).")
+    return int(value)
+
+
 OUTPUTS_DIR = Path("outputs")  # where `make demo` and the recipes write, relative to the working directory
 DEFAULT_PORT = 7860
 MAX_DEFAULT_MODELS = 6  # output directories picked up from outputs/ when SEQCLF_MODELS is unset
-MAX_INPUT_CHARS = 20_000  # longer texts are cut before tokenizing; the model reads far less anyway
-MAX_BATCH_ROWS = 5_000
-MAX_UPLOAD = "10mb"  # batch files; 5,000 questions take well under 1 MB
+# The Space's limits, each an environment setting (docs/space.md): going over one is a note or a message on the page.
+MAX_INPUT_CHARS = env_int("SEQCLF_MAX_CHARS", 20_000)  # longer texts are cut before tokenizing; the model reads less
+MAX_BATCH_ROWS = env_int("SEQCLF_MAX_BATCH_ROWS", 5_000)  # rows of an upload after these are left out, with a note
+MAX_UPLOAD = f"{env_int('SEQCLF_MAX_UPLOAD_MB', 10)}mb"  # batch files; 5,000 questions take well under 1 MB
+CONCURRENCY = env_int("SEQCLF_CONCURRENCY", 4)  # requests served at once (Gradio's worker threads)
+MAX_QUEUE = env_int("SEQCLF_MAX_QUEUE", 64)  # requests waiting beyond those; more are refused with a message
 # How predict_file reads an upload: every label's score in the download, and the fix its errors name.
 BATCH_OPTIONS = PredictOptions(
     batch_size=64,
@@ -339,7 +352,7 @@ def build_demo(models: dict[str, Classifier], load_errors=(), origin: str = "") 
                 "Hamlet?', api_name='/predict')`; also `/explain`, `/compare`, `/batch`."
             )
     # Requests run in worker threads: a Classifier serialises its own calls.
-    return demo.queue(default_concurrency_limit=int(os.environ.get("SEQCLF_CONCURRENCY", "4")))
+    return demo.queue(default_concurrency_limit=CONCURRENCY, max_size=MAX_QUEUE)
 
 
 def launch(space_readme: Path | None = None) -> None:
@@ -347,7 +360,11 @@ def launch(space_readme: Path | None = None) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     sources, origin = model_sources(space_readme)
     logger.info("Loading models from %s: %s", origin, sources or "none")
-    models, load_errors = load_classifiers(sources, presentation.EXAMPLES[0])
+    trust = {
+        "allow_pickle": os.environ.get("SEQCLF_ALLOW_PICKLE") == "1",
+        "trust_remote_code": os.environ.get("SEQCLF_TRUST_REMOTE_CODE") == "1",
+    }
+    models, load_errors = load_classifiers(sources, presentation.EXAMPLES[0], **trust)
     if not models:
         logger.warning("No model loaded. %s", presentation.HOW_TO_GET_A_MODEL)
     port = int(os.environ.get("GRADIO_SERVER_PORT", DEFAULT_PORT))

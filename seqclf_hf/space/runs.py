@@ -29,15 +29,17 @@ def finished(folder: Path) -> list[Path]:
     ]
 
 
-def load_classifiers(sources: list[str], warm_up_text: str) -> tuple[dict[str, Classifier], list[tuple[str, str]]]:
+def load_classifiers(
+    sources: list[str], warm_up_text: str, **trust
+) -> tuple[dict[str, Classifier], list[tuple[str, str]]]:
     """The sources that load (each run once on `warm_up_text`, which builds caches and proves that it runs), by a
     unique display name, and (source, first line of the error) for the others: one bad source must not take the
-    others down."""
+    others down. `trust`: `load_classifier`'s allow_pickle and trust_remote_code."""
     classifiers, errors = {}, []
     for source in sources:
         started = time.perf_counter()
         try:
-            classifier = load_classifier(source)
+            classifier = load_classifier(source, **trust)
             classifier.predict(warm_up_text)
         except Exception as error:
             message = first_line(error)
