@@ -9,9 +9,10 @@ import torch
 import transformers
 from transformers import EarlyStoppingCallback, Trainer, TrainingArguments, set_seed
 
-from .arguments import DataArguments, ModelArguments, PeftArguments, RunArguments
+from .arguments import DataArguments, DistillArguments, ModelArguments, PeftArguments, RunArguments
 from .build import build_model, build_tokenizer
 from .data import label_texts, load_data, task_of, texts_of, tokenize
+from .distillation import prepare_distillation
 from .errors import TrainingInterrupted
 from .hub import push_output_dir, write_model_card
 from .output_dir import OutputPlan, check_disk_space, discard_if_empty, open_output_dir, plan_output_dir, publish
@@ -109,6 +110,10 @@ def train(
     set_seed(training_args.seed)
     raw, _, tokenizer, tokenized = prepare_data(model_args, data_args, training_args)
     task = describe_task(raw["train"], data_args, run_args)
+    with training_args.main_process_first(desc="teacher scores"):  # the others read what the first one cached
+        distillation = prepare_distillation(
+            run_args, data_args, raw, tokenized, tokenizer, task, training_args.seed, training_args.eval_batch_size
+        )
     training_args = best_metric_settings(training_args, task.problem_type)
     model = build_model(model_args, tokenizer, task.labels, task.problem_type)
     # In config.json: predict, the Space and plain transformers users read it.
@@ -128,8 +133,19 @@ def train(
     try:
         check_disk_space(work_args, model)
         callbacks = early_stopping(run_args)
+        # Distilling, the model trains on the transfer set; every split is still scored on its gold labels.
+        training_splits = tokenized if distillation is None else {**tokenized, "train": distillation.transfer}
+        distill = None if distillation is None else run_args
         trainer, metrics = fit(
-            work_args, tokenized, tokenizer, task, model, data_args.length_buckets, plan.resume, callbacks
+            work_args,
+            training_splits,
+            tokenizer,
+            task,
+            model,
+            data_args.length_buckets,
+            plan.resume,
+            callbacks,
+            distill,
         )
     except BaseException:
         discard_if_empty(plan)
@@ -139,19 +155,31 @@ def train(
     split_metrics, predictions = score_splits(trainer, tokenized, task, run_args.max_train_eval_samples)
     # train_loss / train_runtime from training itself stay; scoring the train split adds its accuracy and report.
     metrics.update({key: value for key, value in split_metrics.items() if key not in metrics})
+    if distillation is not None:
+        metrics.update({key: value for key, value in distillation.summary.items() if key.startswith("teacher_")})
     if trainer.is_world_process_zero():
         arguments = {
             **run_arguments(model_args, data_args, training_args, peft_args, run_args),
             "class_weights": task.class_weights,
+            "distillation": None if distillation is None else distillation.summary,
         }
         save_run(trainer, tokenizer, metrics, arguments, peft_args.merge_lora, plan, predictions)
     return metrics, raw
 
 
 def fit(
-    training_args, tokenized, tokenizer, task: Task, model, length_buckets: bool, resume: str | None, callbacks=()
+    training_args,
+    tokenized,
+    tokenizer,
+    task: Task,
+    model,
+    length_buckets: bool,
+    resume: str | None,
+    callbacks=(),
+    distill: DistillArguments | None = None,
 ):
-    """Train (from `resume` when given) and save the best model; returns the trainer and the training metrics."""
+    """Train (from `resume` when given) and save the best model; returns the trainer and the training metrics.
+    `distill`: the train split is a transfer set with the teachers' scores (distillation.py)."""
     batch = batch_settings(training_args)
     logger.info(
         "Effective batch %(effective_batch_size)d = %(per_device_train_batch_size)d per device x %(world_size)d "
@@ -164,6 +192,7 @@ def fit(
         tokenizer,
         task,
         length_buckets=length_buckets,
+        distill=distill,
         model=model,
         callbacks=[interrupt := SaveOnInterrupt(), *callbacks],
     )
