@@ -235,12 +235,11 @@ def prepare_distillation(
     it (cached); None without --teacher."""
     if not options.teacher:
         return None
+    unlabeled = read_transfer_texts(options.transfer_file, data_args) if options.transfer_file else []
     paths = teacher_paths(options.teacher)
     teachers = load_teachers(paths, task)
     train_texts = texts_of(raw["train"])
-    extra = augment(train_texts, options.augment, seed)
-    if options.transfer_file:
-        extra += read_transfer_texts(options.transfer_file, data_args)
+    extra = augment(train_texts, options.augment, seed) + unlabeled
     texts = train_texts + extra
     logger.info(
         "Transfer set: %d training texts, %d augmented copies, %d from --transfer_file.",
