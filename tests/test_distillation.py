@@ -9,8 +9,10 @@ import pytest
 import torch
 from tiny_runs import MULTI, REGRESSION, model_args, task_rows, tiny_training, write_jsonl
 
+from seqclf_hf import search
 from seqclf_hf.arguments import DataArguments, DistillArguments, RunArguments
 from seqclf_hf.distillation import HAS_GOLD, MASK_WORD, TEACHER_SCORES, augment, distillation_loss, score_texts
+from seqclf_hf.errors import ConfigError
 from seqclf_hf.inference import load_classifier
 from seqclf_hf.tasks import ProblemType, spec
 from seqclf_hf.training import train
@@ -200,3 +202,9 @@ def test_multi_label_and_regression_losses_target_the_teachers_scores():
     inputs = loss_inputs(torch.tensor([4.0]), torch.tensor([[3.0]]), [1])
     mixed = distillation_loss(value, inputs, DistillArguments(distill_alpha=0.5), REGRESSION)
     assert mixed == pytest.approx(0.5 * 4.0 + 0.5 * 1.0)  # (2-4)² and (2-3)²
+
+
+def test_the_search_refuses_a_teacher(teachers, csv_dataset):
+    argv = ["--model", "bow", "--train_file", csv_dataset["train"], "--teacher", teachers[SINGLE], "--n_trials", "1"]
+    with pytest.raises(ConfigError, match="The search does not distil: drop --teacher"):
+        search.main(argv)
