@@ -13,6 +13,7 @@ from seqclf_hf import search
 from seqclf_hf.arguments import DataArguments, DistillArguments, RunArguments
 from seqclf_hf.distillation import HAS_GOLD, MASK_WORD, TEACHER_SCORES, augment, distillation_loss, score_texts
 from seqclf_hf.errors import ConfigError
+from seqclf_hf.export import export_onnx
 from seqclf_hf.inference import load_classifier
 from seqclf_hf.tasks import ProblemType, spec
 from seqclf_hf.training import train
@@ -208,3 +209,18 @@ def test_the_search_refuses_a_teacher(teachers, csv_dataset):
     argv = ["--model", "bow", "--train_file", csv_dataset["train"], "--teacher", teachers[SINGLE], "--n_trials", "1"]
     with pytest.raises(ConfigError, match="The search does not distil: drop --teacher"):
         search.main(argv)
+
+
+def test_an_int8_onnx_teacher_and_a_bert_student(task_files, teachers, tiny_encoder, tmp_path, caplog):
+    export = export_onnx(teachers[SINGLE], tmp_path / "teacher-int8", int8=True)
+    data_args = DataArguments(train_file=task_files[SINGLE]["train"], validation_file=task_files[SINGLE]["validation"])
+    with caplog.at_level("INFO"):
+        metrics, _ = train(
+            model_args("bert", tiny_encoder),
+            data_args,
+            tiny_training(tmp_path / "student"),
+            RunArguments(teacher=str(export), augment=1),
+        )
+    assert "Teacher scores of 36 texts computed in" in caplog.text
+    assert 0 <= metrics["teacher_eval_accuracy"] <= 1 and "eval_accuracy" in metrics
+    assert load_classifier(tmp_path / "student").probabilities(["Who is it ?"]).shape == (1, 6)
