@@ -239,7 +239,41 @@ def sequence_length(value) -> int | str:
 
 
 @dataclass
-class RunArguments:
+class DistillArguments:
+    """Distillation: train the model on a teacher's scores (docs/distillation.md). `RunArguments` holds these options,
+    so a run's option set stays five dataclasses; --help lists them in their own section."""
+
+    teacher: str | None = field(
+        default=None,
+        metadata={
+            "help": "Distil from this model: a run's output_dir, an adapter, a merged/ folder, an ONNX export or a "
+            "Hub id, with this run's labels; several, comma-separated, average their scores."
+        },
+    )
+    distill_alpha: float = field(
+        default=0.5, metadata={"help": "Weight of the gold-label loss, in [0, 1]; the teacher's gets 1 - alpha."}
+    )
+    distill_temperature: float = field(
+        default=2.0, metadata={"help": "Softens both sides' probabilities in the kl loss (above 0)."}
+    )
+    distill_loss: Literal["kl", "mse"] = field(
+        default="kl",
+        metadata={"help": "kl (on softened probabilities, x T^2) or mse (on logits, as Tang et al.); single-label."},
+    )
+    augment: int = field(
+        default=0,
+        metadata={"help": "With --teacher: N augmented copies of each training text (Tang et al.'s rules, --seed)."},
+    )
+    transfer_file: str | None = field(
+        default=None,
+        metadata={
+            "help": "With --teacher: unlabeled texts (any format predict reads) the teacher scores for training."
+        },
+    )
+
+
+@dataclass
+class RunArguments(DistillArguments):
     """How this run treats an existing output_dir and scores the train split (TrainingArguments has the rest)."""
 
     overwrite_output_dir: bool = field(

@@ -108,6 +108,23 @@ def eval_results(metrics: dict, dataset_id: str, dataset_name: str) -> list[Eval
     return results
 
 
+def result_rows(metrics: dict, card_metrics, source: str = "") -> list[dict]:
+    """A row per scored split: its name, size, card metrics and loss; `source` "teacher_": a distilled model's
+    teachers' results, from the metrics training keyed so."""
+    return [
+        {
+            "name": split.name,
+            "samples": metrics.get(f"{split.prefix}_samples", "?"),
+            "values": [metrics[f"{source}{split.prefix}_{metric}"] for metric, _, _ in card_metrics],
+            "loss": f"{metrics[f'{source}{split.prefix}_loss']:.4f}"
+            if f"{source}{split.prefix}_loss" in metrics
+            else "",
+        }
+        for split in SPLITS
+        if f"{source}{split.prefix}_{card_metrics[0][0]}" in metrics
+    ]
+
+
 def build_model_card(output_dir: str | Path, repo_id: str | None = None) -> ModelCard:
     """The card for an output_dir, from its config.json, metrics.json and run_args.json."""
     output_dir = Path(output_dir)
@@ -132,16 +149,7 @@ def build_model_card(output_dir: str | Path, repo_id: str | None = None) -> Mode
         base_model=None if custom_code else model_args.get("model_name_or_path"),
         eval_results=eval_results(metrics, dataset_id, dataset_id) or None,
     )
-    splits = [
-        {
-            "name": split.name,
-            "samples": metrics.get(f"{split.prefix}_samples", "?"),
-            "values": [metrics[f"{split.prefix}_{metric}"] for metric, _, _ in card_metrics],
-            "loss": f"{metrics[f'{split.prefix}_loss']:.4f}" if f"{split.prefix}_loss" in metrics else "",
-        }
-        for split in SPLITS
-        if f"{split.prefix}_{card_metrics[0][0]}" in metrics
-    ]
+    splits = result_rows(metrics, card_metrics)
     per_class_prefix, per_class_split = ("test", "test") if "test_per_class" in metrics else ("eval", "validation")
     images = [
         (name, caption)
@@ -175,6 +183,8 @@ def build_model_card(output_dir: str | Path, repo_id: str | None = None) -> Mode
         images=images,
         custom_code=custom_code,
         max_length=data_args.get("max_seq_length"),
+        distillation=run_args.get("distillation"),
+        teacher_splits=result_rows(metrics, card_metrics, "teacher_"),
     )
 
 

@@ -18,7 +18,7 @@ import torch
 import yaml
 from transformers import HfArgumentParser, TrainingArguments
 
-from .arguments import DataArguments, ModelArguments, PeftArguments, RunArguments
+from .arguments import DataArguments, DistillArguments, ModelArguments, PeftArguments, RunArguments
 from .errors import ConfigError
 
 # The shipped recipes, found wherever the package is installed.
@@ -46,6 +46,7 @@ SECTIONS = {
     ModelArguments: "model (ModelArguments)",
     DataArguments: "data (DataArguments)",
     RunArguments: "run (RunArguments)",
+    DistillArguments: "distillation (DistillArguments, held by RunArguments)",
     PeftArguments: "parameter-efficient fine-tuning (PeftArguments)",
     TrainingArguments: "Trainer (transformers.TrainingArguments)",
 }
@@ -126,7 +127,9 @@ class RecipeParser(HfArgumentParser):
         for field in dataclasses.fields(dtype):
             if field.init:
                 field.type = hints[field.name]
-                self._parse_dataclass_field(self.sections[dtype], field)
+                # A field RunArguments takes from DistillArguments is listed in the distillation section.
+                owner = DistillArguments if field.name in DistillArguments.__dataclass_fields__ else dtype
+                self._parse_dataclass_field(self.sections[owner], field)
 
     def error(self, message: str):
         """A wrong value (e.g. `--num_train_epochs many`) is one line, not argparse's usage of every option first."""

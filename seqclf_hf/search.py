@@ -103,6 +103,8 @@ def main(argv: list[str], prog: str = "seqclf-hf search") -> None:
         training_args, output_dir=output_dir, save_strategy="no", load_best_model_at_end=False
     )
     validate_options(model_args, data_args, training_args, run_args, peft_args)
+    if run_args.teacher:  # the trials' Trainer trains on gold labels: a teacher would be silently ignored
+        raise ConfigError("The search does not distil: drop --teacher (search the student's settings without it).")
     logging.basicConfig(format="%(levelname)s %(name)s: %(message)s", level=logging.INFO)
     transformers.logging.set_verbosity_warning()
 

@@ -12,6 +12,8 @@ from datasets import Dataset
 from torch.utils.data import Sampler
 from transformers import DataCollatorWithPadding, EvalPrediction, Trainer, TrainerCallback
 
+from .arguments import DistillArguments
+from .distillation import HAS_GOLD, TEACHER_SCORES, distillation_loss
 from .errors import DataError
 from .metrics import trainer_metrics
 from .tasks import ProblemType, spec
@@ -45,10 +47,12 @@ class RecipeTrainer(Trainer):
         length_buckets: bool = False,
         class_weights: list[float] | None = None,
         windows: Windows | None = None,
+        distill: tuple[DistillArguments, str] | None = None,
         **kwargs,
     ):
         super().__init__(*args, **kwargs)
         self.length_buckets, self.class_weights, self.windows = length_buckets, class_weights, windows
+        self.distill = distill  # (options, problem type) when training on a teacher's scores
         # --long_text chunk: the rows scored are windows; metrics, and the best checkpoint, are per text.
         self.text_ids = None  # the text of each row of the split being scored
         if windows is not None and self.compute_metrics is not None:
@@ -86,13 +90,28 @@ class RecipeTrainer(Trainer):
             logits, label_ids = self.per_text(output.predictions, output.label_ids)
         return output._replace(predictions=logits, label_ids=label_ids)
 
+    def _set_signature_columns_if_needed(self):
+        """The teacher's scores must reach compute_loss: the Trainer drops the columns forward() does not take."""
+        super()._set_signature_columns_if_needed()
+        if self.distill is not None:
+            self._signature_columns += [TEACHER_SCORES, HAS_GOLD]
+
     def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
+        if self.distill is not None and TEACHER_SCORES in inputs:  # a transfer batch (evaluation has no scores)
+            return self.distillation_step(model, inputs, return_outputs)
         if self.class_weights is None or "labels" not in inputs:
             return super().compute_loss(model, inputs, return_outputs, num_items_in_batch)
         labels = inputs.pop("labels")
         outputs = model(**inputs)
         weight = torch.tensor(self.class_weights, dtype=outputs.logits.dtype, device=outputs.logits.device)
         loss = torch.nn.functional.cross_entropy(outputs.logits, labels, weight=weight)
+        return (loss, outputs) if return_outputs else loss
+
+    def distillation_step(self, model, inputs, return_outputs: bool):
+        targets = {name: inputs.pop(name) for name in (TEACHER_SCORES, HAS_GOLD, "labels")}
+        outputs = model(**inputs)
+        options, problem_type = self.distill
+        loss = distillation_loss(outputs.logits, targets, options, problem_type, self.class_weights)
         return (loss, outputs) if return_outputs else loss
 
     def _get_train_sampler(self, train_dataset=None):
@@ -110,10 +129,12 @@ def make_trainer(
     task: Task,
     length_buckets: bool = False,
     windows: Windows | None = None,
+    distill: DistillArguments | None = None,
     **model_and_callbacks,
 ) -> RecipeTrainer:
     """The recipe's Trainer on the train / validation splits for `task` (chunked splits: scored per text with
-    `windows`); `model=` or `model_init=` (search), `callbacks=`."""
+    `windows`); `model=` or `model_init=` (search), `callbacks=`; `distill`: the train split is a transfer set
+    (distillation.py) and the loss mixes in the teacher."""
     return RecipeTrainer(
         # Pushing is done once, at the end, by push_output_dir: the Trainer's own push would upload pickles
         # (training_args.bin) and replace the model card.
@@ -126,6 +147,7 @@ def make_trainer(
         length_buckets=length_buckets,
         class_weights=task.class_weights,
         windows=windows,
+        distill=None if distill is None else (distill, task.problem_type),
         **model_and_callbacks,
     )
 

@@ -11,10 +11,11 @@ import transformers
 from transformers import EarlyStoppingCallback, Trainer, TrainerState, TrainingArguments, set_seed
 from transformers.trainer import TRAINER_STATE_NAME
 
-from .arguments import AUTO_LENGTH, DataArguments, ModelArguments, PeftArguments, RunArguments
+from .arguments import AUTO_LENGTH, DataArguments, DistillArguments, ModelArguments, PeftArguments, RunArguments
 from .build import build_model, build_tokenizer
 from .data import label_texts, load_data, task_of, texts_of, tokenize, window_figures
 from .diagnostics import auto_length, length_summary, truncation_warning
+from .distillation import prepare_distillation
 from .errors import ConfigError, TrainingInterrupted
 from .hub import push_output_dir, write_model_card
 from .inference import model_max_length
@@ -188,6 +189,10 @@ def train_unlocked(
     raw, _, tokenizer, tokenized, lengths = prepare_data(model_args, data_args, training_args)
     data_args = dataclasses.replace(data_args, max_seq_length=lengths["max_seq_length"])  # auto: the length picked
     task = describe_task(raw["train"], data_args, run_args)
+    with training_args.main_process_first(desc="teacher scores"):  # the others read what the first one cached
+        distillation = prepare_distillation(
+            run_args, data_args, raw, tokenized, tokenizer, task, training_args.seed, training_args.eval_batch_size
+        )
     training_args = best_metric_settings(training_args, task.problem_type)
     model = build_model(model_args, tokenizer, task.labels, task.problem_type)
     if plan.resume:
@@ -212,8 +217,20 @@ def train_unlocked(
     try:
         check_disk_space(work_args, model)
         callbacks = early_stopping(run_args)
+        # Distilling, the model trains on the transfer set; every split is still scored on its gold labels.
+        training_splits = tokenized if distillation is None else {**tokenized, "train": distillation.transfer}
+        distill = None if distillation is None else run_args
         trainer, metrics = fit(
-            work_args, tokenized, tokenizer, task, model, data_args.length_buckets, plan.resume, callbacks, windows
+            work_args,
+            training_splits,
+            tokenizer,
+            task,
+            model,
+            data_args.length_buckets,
+            plan.resume,
+            callbacks,
+            windows=windows,
+            distill=distill,
         )
     except OSError as error:  # a full disk or a lost mount mid-run: one line, and where things stand
         discard_if_empty(plan)
@@ -228,10 +245,13 @@ def train_unlocked(
     split_metrics, predictions = score_splits(trainer, tokenized, task, run_args.max_train_eval_samples)
     # train_loss / train_runtime from training itself stay; scoring the train split adds its accuracy and report.
     metrics.update({key: value for key, value in split_metrics.items() if key not in metrics})
+    if distillation is not None:
+        metrics.update({key: value for key, value in distillation.summary.items() if key.startswith("teacher_")})
     if trainer.is_world_process_zero():
         arguments = {
             **run_arguments(model_args, data_args, training_args, peft_args, run_args),
             "class_weights": task.class_weights,
+            "distillation": None if distillation is None else distillation.summary,
         }
         save_run(trainer, tokenizer, metrics, arguments, peft_args.merge_lora, plan, predictions)
     return metrics, raw
@@ -247,8 +267,10 @@ def fit(
     resume: str | None,
     callbacks=(),
     windows: Windows | None = None,
+    distill: DistillArguments | None = None,
 ):
-    """Train (from `resume` when given) and save the best model; returns the trainer and the training metrics."""
+    """Train (from `resume` when given) and save the best model; returns the trainer and the training metrics.
+    `distill`: the train split is a transfer set with the teachers' scores (distillation.py)."""
     batch = batch_settings(training_args)
     logger.info(
         "Effective batch %(effective_batch_size)d = %(per_device_train_batch_size)d per device x %(world_size)d "
@@ -262,6 +284,7 @@ def fit(
         task,
         length_buckets=length_buckets,
         windows=windows,
+        distill=distill,
         model=model,
         callbacks=[interrupt := SaveOnInterrupt(), *callbacks],
     )

@@ -7,12 +7,13 @@ the vectors and lives in `build.py`); each failure is a `UserInputError` naming 
 import dataclasses
 import importlib.util
 import logging
+from pathlib import Path
 
 import torch
 from huggingface_hub.errors import StrictDataclassError
 from transformers import TrainingArguments
 
-from .arguments import AUTO_LENGTH, DataArguments, ModelArguments, PeftArguments, RunArguments
+from .arguments import AUTO_LENGTH, DataArguments, DistillArguments, ModelArguments, PeftArguments, RunArguments
 from .errors import ConfigError, DataError, ModelSetupError
 from .hub import check_push_settings
 from .models import CUSTOM_FAMILIES, PRETRAINED_FAMILY
@@ -48,6 +49,7 @@ def validate_options(
         raise ConfigError("--max_train_eval_samples must be 0 (skip) or more.")
     parse_class_weights(run_args.class_weights)
     check_early_stopping(run_args, training_args)
+    check_distillation(run_args)
     if not 0 < run_args.multi_label_threshold < 1:
         raise ConfigError(
             f"--multi_label_threshold must be between 0 and 1 (exclusive), got {run_args.multi_label_threshold}."
@@ -78,6 +80,28 @@ def check_early_stopping(run_args: RunArguments, args: TrainingArguments) -> Non
             "--early_stopping_patience watches the validation metric: it needs --eval_strategy epoch (or steps) "
             "and --load_best_model_at_end true."
         )
+
+
+def check_distillation(args: DistillArguments) -> None:
+    """The distillation options; the teachers themselves are loaded and checked against the data by distillation.py.
+
+    --augment and --transfer_file without a teacher are refused: their texts have no label but the teacher's.
+    """
+    if not 0 <= args.distill_alpha <= 1:
+        raise ConfigError(
+            f"--distill_alpha weighs the gold-label loss: give a number in [0, 1], got {args.distill_alpha}."
+        )
+    if args.distill_temperature <= 0:
+        raise ConfigError(f"--distill_temperature must be above 0, got {args.distill_temperature}.")
+    if args.augment < 0:
+        raise ConfigError(f"--augment is a number of copies of each training text: 0 or more, got {args.augment}.")
+    if (args.augment or args.transfer_file) and not args.teacher:
+        raise ConfigError(
+            "--augment and --transfer_file give texts without labels, scored by a teacher: add --teacher PATH, or "
+            "drop them."
+        )
+    if args.transfer_file and not Path(args.transfer_file).is_file():
+        raise ConfigError(f"--transfer_file {args.transfer_file!r} does not exist. Give a file of texts.")
 
 
 def best_metric_settings(args: TrainingArguments, problem_type: str) -> TrainingArguments:

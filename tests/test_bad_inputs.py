@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from seqclf_hf.build import train_tokenizer
 from seqclf_hf.run_lock import acquire, release
 
 REPO = Path(__file__).resolve().parents[1]
@@ -80,8 +81,21 @@ def earlier_run(folder: Path, checkpoint_state: bytes = b'{"global_step": 5}', w
     return folder
 
 
+def saved_teacher(folder: Path, make_model, texts: list[str], labels, problem_type=None) -> str:
+    """A tiny untrained bow model with these labels and problem type, saved as a run would be: a --teacher."""
+    model = make_model("bow")
+    model.config.id2label, model.config.label2id = (
+        dict(enumerate(labels)),
+        {label: i for i, label in enumerate(labels)},
+    )
+    model.config.problem_type = problem_type
+    model.save_pretrained(folder)
+    train_tokenizer(texts, "word", vocab_size=100).save_pretrained(folder)
+    return str(folder)
+
+
 @pytest.fixture(scope="module")
-def table(tmp_path_factory, make_rows, make_dataset):
+def table(tmp_path_factory, make_rows, make_dataset, make_model, trec_labels):
     """(case id, argv, output folder, expected words in the error) for every bad input; the lock of one output
     folder held while they run."""
     root = tmp_path_factory.mktemp("bad-inputs")
@@ -114,6 +128,14 @@ def table(tmp_path_factory, make_rows, make_dataset):
         "--text_column_names",
         "text,topic",
     ]
+    texts = [row["text"] for row in rows]
+    teacher = saved_teacher(data / "teacher", make_model, texts, trec_labels)
+    other_labels = saved_teacher(data / "other-labels", make_model, texts, [f"L{i}" for i in range(6)])
+    multi_label = saved_teacher(data / "multi-label", make_model, texts, trec_labels, "multi_label_classification")
+    broken = data / "broken-teacher"
+    broken.mkdir()
+    (broken / "config.json").write_text("{not json")
+    no_text = write_csv(data / "no-text.csv", [{"id": 1, "words": "Who is it ?"}], columns=("id", "words"))
     no_evaluation = ["--eval_strategy", "no", "--save_strategy", "no", "--load_best_model_at_end", "false"]
     cases = [
         ("missing-train-file", ["--train_file", str(data / "nope.csv")], "does not exist"),
@@ -180,6 +202,15 @@ def table(tmp_path_factory, make_rows, make_dataset):
             ["--train_file", numbers, "--validation_file", numbers, "--metric_for_best_model", "macro_f1"],
             "--metric_for_best_model",
         ),
+        ("teacher-of-other-labels", [*files, "--teacher", other_labels], "same labels"),
+        ("teacher-of-another-problem-type", [*files, "--teacher", multi_label], "same task"),
+        ("missing-teacher", [*files, "--teacher", str(data / "no-teacher")], "no such folder"),
+        ("broken-teacher", [*files, "--teacher", str(broken)], "cannot load it"),
+        ("alpha-outside-0-1", [*files, "--teacher", teacher, "--distill_alpha", "1.5"], "--distill_alpha"),
+        ("zero-temperature", [*files, "--teacher", teacher, "--distill_temperature", "0"], "--distill_temperature"),
+        ("negative-augment", [*files, "--teacher", teacher, "--augment", "-1"], "--augment"),
+        ("augment-without-teacher", [*files, "--augment", "2"], "--teacher"),
+        ("transfer-file-without-text", [*files, "--teacher", teacher, "--transfer_file", no_text], "No text column"),
     ]
     table = []
     for case_id, argv, expected in cases:
@@ -235,7 +266,13 @@ def outcomes(table, tmp_path_factory):
     """Each case's (exit code, message, traceback, digest before, digest after), from one child process."""
     before = {case_id: (tree_digest(folder), beside(folder)) for case_id, _, folder, _ in table}
     home = tmp_path_factory.mktemp("hf-home")
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_HOME": str(home), "TQDM_DISABLE": "1"}
+    env = {
+        **os.environ,
+        "HF_HUB_OFFLINE": "1",
+        "HF_HOME": str(home),
+        "SEQCLF_HF_CACHE": str(home),
+        "TQDM_DISABLE": "1",
+    }
     command = [
         sys.executable,
         "-c",
@@ -266,7 +303,10 @@ CASE_IDS = [
     "max-seq-length-not-a-number", "chunk-option-without-chunk", "chunk-text-pair", "chunk-kernel-too-wide",
     "fp16-without-gpu", "prefix-tuning-lstm", "merge-without-lora", "list-label-single-label",
     "not-a-number-in-regression", "pair-column-missing-in-a-split", "class-weights-of-wrong-length",
-    "threshold-outside-0-1", "early-stopping-without-evaluation", "metric-of-another-problem-type", "used-output-dir",
+    "threshold-outside-0-1", "early-stopping-without-evaluation", "metric-of-another-problem-type",
+    "teacher-of-other-labels", "teacher-of-another-problem-type", "missing-teacher", "broken-teacher",
+    "alpha-outside-0-1", "zero-temperature", "negative-augment", "augment-without-teacher",
+    "transfer-file-without-text", "used-output-dir",
     "unwritable-output-dir", "corrupt-checkpoint", "partial-checkpoint", "missing-checkpoint",
     "checkpoint-of-another-family", "locked-output-dir",
 ]  # fmt: skip
