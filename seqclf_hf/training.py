@@ -17,7 +17,7 @@ from .hub import push_output_dir, write_model_card
 from .output_dir import OutputPlan, check_disk_space, discard_if_empty, open_output_dir, plan_output_dir, publish
 from .peft_setup import apply_peft, save_peft_outputs
 from .recipe_parser import parse_args
-from .reporting import print_summary, run_arguments, write_outputs, write_predictions
+from .reporting import judge_run, print_summary, run_arguments, write_outputs, write_predictions
 from .run_layout import SPLITS, THRESHOLD_KEY
 from .tasks import ProblemType
 from .trainer import SaveOnInterrupt, Task, class_weights, make_trainer
@@ -140,6 +140,7 @@ def train(
     # train_loss / train_runtime from training itself stay; scoring the train split adds its accuracy and report.
     metrics.update({key: value for key, value in split_metrics.items() if key not in metrics})
     if trainer.is_world_process_zero():
+        metrics.update(judge_run(metrics, raw, task, run_args.baselines))
         arguments = {
             **run_arguments(model_args, data_args, training_args, peft_args, run_args),
             "class_weights": task.class_weights,
