@@ -11,6 +11,7 @@ import dataclasses
 import difflib
 import importlib.resources
 import re
+import sys
 from pathlib import Path
 from typing import get_type_hints
 
@@ -66,6 +67,8 @@ RECIPE_DEFAULTS = {
     # Without a GPU, say so: then several launched processes form a gloo process group (CPU DDP) instead of
     # each training alone.
     "use_cpu": not torch.cuda.is_available(),
+    # Written to a file, a progress bar is a heap of carriage returns and `[A` fragments: the epoch's log line says it.
+    "disable_tqdm": not sys.stderr.isatty(),
     "ddp_find_unused_parameters": False,  # every trainable parameter takes part in each step; the search is costly
 }
 

@@ -1,13 +1,16 @@
 """The training run behind `seqclf-hf train` (recipes/train.py): data, tokenizer, model, Trainer, output_dir."""
 
 import dataclasses
+import json
 import logging
 import resource
 from pathlib import Path
 
+import datasets
 import torch
 import transformers
 from transformers import EarlyStoppingCallback, Trainer, TrainingArguments, set_seed
+from transformers.trainer import TRAINER_STATE_NAME
 
 from .arguments import DataArguments, ModelArguments, PeftArguments, RunArguments
 from .build import build_model, build_tokenizer
@@ -168,6 +171,9 @@ def fit(
         model=model,
         callbacks=[interrupt := SaveOnInterrupt(), *callbacks],
     )
+    if resume:  # check_checkpoint has read this state already: it is whole
+        step = json.loads((Path(resume) / TRAINER_STATE_NAME).read_text())["global_step"]
+        logger.info("Resuming from checkpoint %s (step %d).", resume, step)
     train_result = trainer.train(resume_from_checkpoint=resume)
     if interrupt.interrupted:
         raise TrainingInterrupted(
@@ -247,6 +253,9 @@ def main(argv: list[str], prog: str = "seqclf-hf train") -> None:
     level = logging.INFO if training_args.process_index == 0 else logging.WARNING
     logging.basicConfig(format="%(levelname)s %(name)s: %(message)s", level=level)
     transformers.logging.set_verbosity_warning()
+    if training_args.disable_tqdm:  # the datasets and save bars too (off a terminal, by default)
+        datasets.disable_progress_bars()
+        transformers.utils.logging.disable_progress_bar()
     metrics, splits = train(model_args, data_args, training_args, run_args, peft_args)
     if training_args.process_index == 0:
         held_out = (splits["test"] if "test" in splits else splits["validation"]).select(range(5))
