@@ -31,12 +31,17 @@ COMMANDS = {
 USAGE = f"usage: seqclf-hf {{{','.join(COMMANDS)}}} [options]   (seqclf-hf COMMAND --help: its options)"
 
 
+def is_flag(arg: str) -> bool:
+    """Whether a command-line word is an option (a negative number is a value)."""
+    return arg.startswith("-") and not arg[1:2].isdigit()
+
+
 def unknown_options(unknown: list[str], options: set[str]) -> str:
     """The one-line answer to flags no parser knows: each with its closest known option. A value after an unknown
     flag belongs to it (`--lerning_rate 1e-3`), so it is not a flag of its own."""
     flags, values = [], []
     for arg in unknown:
-        if arg.startswith("--") or (arg.startswith("-") and not arg[1:2].isdigit()):
+        if is_flag(arg):
             flags.append(arg.split("=", 1)[0])
         elif not flags:  # a value before any unknown flag: an extra positional argument
             values.append(arg)
@@ -60,11 +65,13 @@ class CommandParser(argparse.ArgumentParser):
         raise ConfigError(f"{message}. --help lists the options.")
 
     def parse_args(self, args=None, namespace=None):
-        parsed, unknown = self.parse_known_args(args, namespace)
+        # Unknown flags first: `--out x.csv` is a misspelt --output, not a missing one.
+        args = sys.argv[1:] if args is None else list(args)
+        flags = {flag for action in self._actions for flag in action.option_strings}
+        unknown = [arg for arg in args if is_flag(arg) and arg.split("=", 1)[0] not in flags]
         if unknown:
-            flags = {flag for action in self._actions for flag in action.option_strings}
             raise ConfigError(unknown_options(unknown, flags))
-        return parsed
+        return super().parse_args(args, namespace)
 
 
 def main(argv: list[str] | None = None) -> None:
