@@ -109,7 +109,7 @@ def summary_table(metrics: dict) -> list[str]:
     the baselines'."""
     names = spec(metrics["problem_type"]).scalar_metrics[:2]
     interval = "accuracy" in names
-    header = f"{'split':<24} {'  '.join(f'{name:>10}' for name in names)}"
+    header = f"{'split':<28} {'  '.join(f'{name:>10}' for name in names)}"
     lines = [header + ("  accuracy 95% interval" if interval else "")]
     for split in SPLITS:
         prefix = split.prefix
@@ -117,13 +117,13 @@ def summary_table(metrics: dict) -> list[str]:
             continue
         values = "  ".join(f"{metrics[f'{prefix}_{metric}']:>10.4f}" for metric in names)
         held_out = interval and split.name != "train"  # the train split's accuracy says nothing of the noise
-        lines.append(f"{split.name:<24} {values}" + (f"  {accuracy_interval(metrics, prefix)}" if held_out else ""))
+        lines.append(f"{split.name:<28} {values}" + (f"  {accuracy_interval(metrics, prefix)}" if held_out else ""))
     for baseline in BASELINES:
         for split in SPLITS[1:]:
             keys = [f"baseline_{baseline}_{split.prefix}_{metric}" for metric in names]
             if keys[0] in metrics:
                 values = "  ".join(f"{metrics[key]:>10.4f}" for key in keys)
-                lines.append(f"{f'{split.name}, {BASELINES[baseline]}':<24} {values}")
+                lines.append(f"{f'{split.name}, {BASELINES[baseline]}':<28} {values}")
     return lines
 
 
