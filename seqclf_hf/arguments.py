@@ -296,7 +296,18 @@ class RunArguments(DistillArguments):
     )
     class_weights: str | None = field(
         default=None,
-        metadata={"help": "auto (inverse frequency) or w1,w2,... in label order."},
+        metadata={
+            "help": "auto (inverse frequency; single-label runs only, others train unweighted) or w1,w2,... in "
+            "label order."
+        },
+    )
+    baselines: bool = field(
+        default=True,
+        metadata={
+            "help": "After training, score a majority-class and a TF-IDF + logistic regression (regression: mean and "
+            "ridge) baseline on the same splits, for the summary, metrics.json and the model card. false skips them "
+            "(huge data)."
+        },
     )
     early_stopping_patience: int | None = field(
         default=None,

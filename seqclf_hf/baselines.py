@@ -20,6 +20,8 @@ from .tasks import ProblemType, spec
 logger = logging.getLogger(__name__)
 
 MAX_TRAIN_TEXTS = 50_000  # a larger training split is sampled: the baseline is a yardstick, not a contender
+# The baselines by their metrics.json name, as the summary and the model card call them.
+BASELINES = {"majority": "majority class", "tfidf": "TF-IDF + linear"}
 # Logits standing for certain 0/1 decisions (multi-label): sigmoid(±20) is 0 or 1 at any threshold in (0, 1).
 CERTAIN_LOGIT = 20.0
 
@@ -53,8 +55,8 @@ def estimators(problem_type: str) -> dict:
 
 
 def as_logits(estimator, features, problem_type: str, num_labels: int) -> np.ndarray:
-    """What `metrics.report` reads: scores whose argmax (single-label), sign (multi-label) or value (regression)
-    is the baseline's prediction."""
+    """Scores whose argmax (single-label), sign (multi-label) or value (regression)
+    is the baseline's prediction (what the problem type's `report` reads)."""
     predicted = estimator.predict(features)
     if problem_type == ProblemType.REGRESSION:
         return np.asarray(predicted, dtype=np.float64)
@@ -68,7 +70,7 @@ def as_logits(estimator, features, problem_type: str, num_labels: int) -> np.nda
 def baseline_metrics(splits: DatasetDict, problem_type: str, labels: list[str], threshold: float = 0.5) -> dict:
     """`baseline_<name>_<prefix>_<metric>` for the majority and TF-IDF baselines, fitted on the train split and
     scored on validation and test with the metrics the network is scored with."""
-    started = time.perf_counter()
+    started, problem = time.perf_counter(), spec(problem_type)
     train = splits["train"]
     if len(train) > MAX_TRAIN_TEXTS:
         train = train.shuffle(seed=0).select(range(MAX_TRAIN_TEXTS))
@@ -84,9 +86,7 @@ def baseline_metrics(splits: DatasetDict, problem_type: str, labels: list[str], 
             dataset, prefix = splits[split.name], split.prefix
             logits = as_logits(estimator, vectorizer.transform(texts_of(dataset)), problem_type, len(labels))
             references = targets(dataset, problem_type, len(labels))
-            scores = spec(problem_type).report(logits, references, labels, threshold)
-            metrics.update(
-                {f"baseline_{name}_{prefix}_{key}": scores[key] for key in spec(problem_type).scalar_metrics}
-            )
+            scores = problem.report(logits, references, labels, threshold)
+            metrics.update({f"baseline_{name}_{prefix}_{key}": scores[key] for key in problem.scalar_metrics})
     logger.info("Baselines (majority, TF-IDF) fitted and scored in %.1f s.", time.perf_counter() - started)
     return metrics

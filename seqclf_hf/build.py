@@ -1,10 +1,12 @@
 """Build the tokenizer and the model a `ModelArguments` describes."""
 
 import logging
+from contextlib import contextmanager
 from pathlib import Path
 
 from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, processors, trainers
 from transformers import AutoModel, AutoModelForSequenceClassification, AutoTokenizer, PreTrainedTokenizerFast
+from transformers.utils import logging as transformers_logging
 
 from .arguments import ModelArguments
 from .embeddings import TokenVectors, copy_into, from_encoder, from_text_file, report, vocabulary, words_in_text_file
@@ -34,6 +36,19 @@ def load_pretrained(loader, name: str, what: str, alternative: str = "", **kwarg
             f"Could not load the {what} {name!r}: {error}\nThe Hugging Face Hub may be unreachable: offline, give "
             f"that option a local folder instead{alternative}."
         ) from error
+
+
+@contextmanager
+def quiet_load_report():
+    """Without transformers' multi-line LOAD REPORT (a warning) of the classifier head a pretrained encoder lacks:
+    a new head is what fine-tuning for classification means, not a problem; its own info line says so."""
+    report_logger = transformers_logging.get_logger("transformers.modeling_utils")
+    level = report_logger.level
+    report_logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        report_logger.setLevel(level)
 
 
 def train_tokenizer(texts: list[str], kind: str, vocab_size: int, extra_words=()) -> PreTrainedTokenizerFast:
@@ -152,15 +167,18 @@ def build_model(args: ModelArguments, tokenizer, labels: list[str], problem_type
     if args.model_family == PRETRAINED_FAMILY:
         name = args.model_name_or_path or DEFAULT_PRETRAINED
         try:
-            return load_pretrained(
-                AutoModelForSequenceClassification,
-                name,
-                "pretrained model of --model_name_or_path",
-                num_labels=len(labels),
-                ignore_mismatched_sizes=args.ignore_mismatched_sizes,
-                **task,
-                **hub_options(args),
-            )
+            with quiet_load_report():
+                model = load_pretrained(
+                    AutoModelForSequenceClassification,
+                    name,
+                    "pretrained model of --model_name_or_path",
+                    num_labels=len(labels),
+                    ignore_mismatched_sizes=args.ignore_mismatched_sizes,
+                    **task,
+                    **hub_options(args),
+                )
+            logger.info("%s: a new classification head for %d labels, trained from scratch.", name, len(labels))
+            return model
         except RuntimeError as error:  # transformers refuses a head of another size unless told to replace it
             if "ignore_mismatched_sizes" not in str(error):
                 raise

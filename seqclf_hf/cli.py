@@ -12,6 +12,8 @@ Each subcommand's module is imported only when it runs (torch and transformers t
 user error of every subcommand is answered here, as one `error: ...` line.
 """
 
+import argparse
+import difflib
 import importlib
 import sys
 
@@ -27,6 +29,49 @@ COMMANDS = {
     "space": "space.app",
 }
 USAGE = f"usage: seqclf-hf {{{','.join(COMMANDS)}}} [options]   (seqclf-hf COMMAND --help: its options)"
+
+
+def is_flag(arg: str) -> bool:
+    """Whether a command-line word is an option (a negative number is a value)."""
+    return arg.startswith("-") and not arg[1:2].isdigit()
+
+
+def unknown_options(unknown: list[str], options: set[str]) -> str:
+    """The one-line answer to flags no parser knows: each with its closest known option. A value after an unknown
+    flag belongs to it (`--lerning_rate 1e-3`), so it is not a flag of its own."""
+    flags, values = [], []
+    for arg in unknown:
+        if is_flag(arg):
+            flags.append(arg.split("=", 1)[0])
+        elif not flags:  # a value before any unknown flag: an extra positional argument
+            values.append(arg)
+    hints = []
+    for flag in flags:
+        closest = difflib.get_close_matches(flag, options, n=1)
+        hints.append(f"{flag} (did you mean {closest[0]}?)" if closest else flag)
+    parts = [f"unknown option{'s' if len(flags) > 1 else ''} {', '.join(hints)}"] if flags else []
+    parts += [f"unexpected argument {value!r}" for value in values]
+    return f"{'; '.join(parts)}. --help lists the options."
+
+
+class CommandParser(argparse.ArgumentParser):
+    """A subcommand's parser: a bad option is one `error:` line (argparse would print its usage first and exit), and
+    a flag must be spelt out (`--out` for `--output` is refused, as in every command)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(allow_abbrev=False, **kwargs)
+
+    def error(self, message: str):
+        raise ConfigError(f"{message}. --help lists the options.")
+
+    def parse_args(self, args=None, namespace=None):
+        # Unknown flags first: `--out x.csv` is a misspelt --output, not a missing one.
+        args = sys.argv[1:] if args is None else list(args)
+        flags = {flag for action in self._actions for flag in action.option_strings}
+        unknown = [arg for arg in args if is_flag(arg) and arg.split("=", 1)[0] not in flags]
+        if unknown:
+            raise ConfigError(unknown_options(unknown, flags))
+        return super().parse_args(args, namespace)
 
 
 def main(argv: list[str] | None = None) -> None:

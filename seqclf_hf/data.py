@@ -6,10 +6,11 @@ of the toolkit never sees a dataset's own column names.
 """
 
 import logging
+from collections import Counter, defaultdict
 from pathlib import Path
 
 import datasets
-from datasets import ClassLabel, Dataset, DatasetDict
+from datasets import ClassLabel, Dataset, DatasetDict, concatenate_datasets
 
 from .arguments import DataArguments
 from .errors import DataError
@@ -23,6 +24,10 @@ logger = logging.getLogger(__name__)
 
 TREC_HUB_ID = "CogComp/trec"
 SAMPLE_DATASET = "sample"
+# The carved validation split of small data: each class at least this many texts (or half the class, if fewer)...
+CLASS_FLOOR = 20
+# ... unless the split holds this many texts: then accuracy over all of them already picks the checkpoint.
+SMALL_SPLIT = 200
 
 
 def sample_data_path() -> Path:
@@ -252,6 +257,26 @@ def carve_split(dataset: Dataset, fraction: float, seed: int) -> tuple[Dataset, 
     return parts["train"], parts["test"]
 
 
+def with_class_floor(rest: Dataset, carved: Dataset) -> tuple[Dataset, Dataset]:
+    """(rest, carved) with texts moved from `rest` into a small carved split until each class holds
+    `min(CLASS_FLOOR, half its texts)`: on small data a class of 5 validation texts makes the checkpoint choice noise.
+    A split of `SMALL_SPLIT` texts or more is left as stratification made it."""
+    if len(carved) >= SMALL_SPLIT or not isinstance(carved.features["label"], ClassLabel):
+        return rest, carved
+    carved_counts = Counter(carved["label"])
+    rest_rows = defaultdict(list)  # rest is shuffled: its first rows of a class are a random draw
+    for row, label in enumerate(rest["label"]):
+        rest_rows[label].append(row)
+    moved = []
+    for label, rows in rest_rows.items():
+        floor = min(CLASS_FLOOR, (len(rows) + carved_counts[label]) // 2)
+        moved += rows[: max(0, floor - carved_counts[label])]
+    if not moved:
+        return rest, carved
+    kept = sorted(set(range(len(rest))) - set(moved))
+    return rest.select(kept), concatenate_datasets([carved, rest.select(moved)])
+
+
 def make_splits(dataset: DatasetDict, args: DataArguments) -> DatasetDict:
     """Use the dataset's own splits; carve what is missing from train with `args.split_seed`."""
     seed = args.split_seed
@@ -262,7 +287,9 @@ def make_splits(dataset: DatasetDict, args: DataArguments) -> DatasetDict:
         train, validation = carve_split(rest, 1 / 9, seed)
         return DatasetDict(train=train, validation=validation, test=test)
     if "validation" not in dataset:
-        train, validation = carve_split(dataset["train"], args.validation_split_percentage / 100, seed)
+        train, validation = with_class_floor(
+            *carve_split(dataset["train"], args.validation_split_percentage / 100, seed)
+        )
         dataset = DatasetDict({**dataset, "train": train, "validation": validation})
     return dataset
 

@@ -10,6 +10,14 @@ from .tasks import ProblemType
 LONG_SHARE_WARNING = 0.10  # a fixed length that cuts more than this share of the training texts is warned about
 AUTO_LENGTH_PERCENTILE = 95  # --max_seq_length auto: long enough for this share of the training texts
 WILSON_Z = 1.96  # a 95% interval
+# What most often makes a model answer one class, and the flag that addresses each: the collapse block's advice.
+COLLAPSE_FIXES = (
+    "imbalanced classes: --class_weights auto weighs each class by its inverse frequency",
+    "texts cut short: --max_seq_length auto reads 95% of the training texts whole",
+    "a learning rate too low (or too high) to leave the majority class: try --learning_rate 3e-3, or 3e-4",
+    "too few steps on small data: more --num_train_epochs",
+)
+COLLAPSE_SPLITS = {"eval": "validation", "test": "test"}
 
 
 def length_summary(lengths: list[int], max_seq_length: int) -> dict:
@@ -69,3 +77,12 @@ def collapse_causes(metrics: dict, prefix: str = "eval") -> list[str]:
             f"({majority:.3f})"
         )
     return causes
+
+
+def collapse_diagnosis(metrics: dict) -> dict:
+    """metrics.json's verdict: `collapsed` and its `collapse_causes` on the validation and test splits, each cause
+    prefixed with its split."""
+    causes = [
+        f"{split}: {cause}" for prefix, split in COLLAPSE_SPLITS.items() for cause in collapse_causes(metrics, prefix)
+    ]
+    return {"collapsed": bool(causes), "collapse_causes": causes}

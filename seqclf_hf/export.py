@@ -9,12 +9,12 @@ comes from `torch.onnx.export(dynamo=True)`: optimum-onnx
 requires transformers < 4.58, and the TorchScript exporter fixes the recurrent graphs to the example's shape.
 """
 
-import argparse
 import shutil
 from pathlib import Path
 
 import torch
 
+from .cli import CommandParser
 from .errors import ConfigError
 from .inference import import_optional, load_classifier
 from .output_dir import OutputPlan, check_writable, holds_files, publish
@@ -146,7 +146,7 @@ def export_onnx(model_dir, output=None, int8: bool = False, overwrite: bool = Fa
 
 
 def main(argv: list[str] | None = None, prog: str = "seqclf-hf export") -> None:
-    parser = argparse.ArgumentParser(prog=prog, description=__doc__.splitlines()[0])
+    parser = CommandParser(prog=prog, description=__doc__.splitlines()[0])
     parser.add_argument(
         "model_dir", help="an output_dir of recipes/train.py, its merged/ folder, or an encoder folder"
     )

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from huggingface_hub import EvalResult, HfApi, ModelCard, ModelCardData
 
+from .baselines import BASELINES
 from .errors import ConfigError, UserInputError
 from .inference import load_classifier, load_config
 from .run_layout import (
@@ -125,6 +126,17 @@ def result_rows(metrics: dict, card_metrics, source: str = "") -> list[dict]:
     ]
 
 
+def baseline_rows(metrics: dict, metric_names: list[str]) -> list[dict]:
+    """The results table's baseline rows: each baseline on the validation and test splits, as metrics.json has them."""
+    rows = []
+    for name, title in BASELINES.items():
+        for split in SPLITS[1:]:
+            keys = [f"baseline_{name}_{split.prefix}_{metric}" for metric in metric_names]
+            if keys[0] in metrics:
+                rows.append({"name": f"{split.name}, {title}", "values": [metrics[key] for key in keys], "loss": ""})
+    return rows
+
+
 def build_model_card(output_dir: str | Path, repo_id: str | None = None) -> ModelCard:
     """The card for an output_dir, from its config.json, metrics.json and run_args.json."""
     output_dir = Path(output_dir)
@@ -176,6 +188,8 @@ def build_model_card(output_dir: str | Path, repo_id: str | None = None) -> Mode
         trainable_parameters=metrics["trainable_parameters"],
         data_description=describe_data(data_args),
         splits=splits,
+        baselines=baseline_rows(metrics, [metric for metric, _, _ in card_metrics]),
+        collapse_causes=metrics.get("collapse_causes", []),
         training_settings=[(name, training_args[name]) for name in TRAINING_SETTINGS if name in training_args],
         best_metric=training_args.get("metric_for_best_model") or "loss",
         per_class_split=per_class_split,

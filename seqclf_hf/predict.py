@@ -12,7 +12,6 @@ or a carriage return, and is not a plain number) is written behind a single quot
 injection, unless --raw_cells.
 """
 
-import argparse
 import csv
 import itertools
 import logging
@@ -22,6 +21,7 @@ from pathlib import Path
 
 from tqdm.auto import tqdm
 
+from .cli import CommandParser
 from .errors import ConfigError, DataError
 from .inference import Classifier, clean_text, load_classifier
 from .reader import FORMATS, TEXT_COLUMN_NAMES, file_format, read_rows, text_columns
@@ -212,7 +212,7 @@ def predict_file(
 
 
 def main(argv: list[str] | None = None, prog: str = "seqclf-hf predict") -> None:
-    parser = argparse.ArgumentParser(prog=prog, description="Predict every row of a file with a saved model.")
+    parser = CommandParser(prog=prog, description="Predict every row of a file with a saved model.")
     parser.add_argument("model", help="an output_dir (adapters too), a merged/ folder or a Hub id")
     parser.add_argument("file", help=f"a {', '.join(FORMATS)} file (.txt: one text per line)")
     parser.add_argument("--output", required=True, help="the CSV to write: the file's columns, prediction, score(s)")

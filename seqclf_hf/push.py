@@ -3,13 +3,12 @@
 seqclf-hf push outputs/lstm your-name/trec-lstm [--private]
 """
 
-import argparse
-
+from .cli import CommandParser
 from .hub import push_output_dir
 
 
 def main(argv: list[str] | None = None, prog: str = "seqclf-hf push") -> None:
-    parser = argparse.ArgumentParser(prog=prog, description=__doc__.splitlines()[0])
+    parser = CommandParser(prog=prog, description=__doc__.splitlines()[0])
     parser.add_argument("output_dir", help="a folder written by seqclf-hf train (recipes/train.py)")
     parser.add_argument("repo_id", help="the Hub repo to create or update, e.g. your-name/trec-lstm")
     parser.add_argument("--private", action="store_true", help="create the repo as private")

@@ -101,8 +101,8 @@ def text_columns(names: list[str], wanted: list[str] | None, source: str, how: s
         found = next((lowered[name] for name in TEXT_COLUMN_NAMES if name in lowered), None)
         if found is None:
             raise DataError(
-                f"No text column found: the columns of {source} are {names}. Name the column `text` or `question`, "
-                f"or name it with {how}."
+                f"No text column found: the columns of {source} are {names}. Name the column one of "
+                f"{', '.join(TEXT_COLUMN_NAMES)}, or name it with {how}."
             )
         return [found]
     missing = [name for name in wanted if name.strip().lower() not in lowered]

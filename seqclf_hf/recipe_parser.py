@@ -11,6 +11,7 @@ import dataclasses
 import difflib
 import importlib.resources
 import re
+import sys
 from pathlib import Path
 from typing import get_type_hints
 
@@ -19,6 +20,7 @@ import yaml
 from transformers import HfArgumentParser, TrainingArguments
 
 from .arguments import DataArguments, DistillArguments, ModelArguments, PeftArguments, RunArguments
+from .cli import unknown_options
 from .errors import ConfigError
 
 # The shipped recipes, found wherever the package is installed.
@@ -66,6 +68,8 @@ RECIPE_DEFAULTS = {
     # Without a GPU, say so: then several launched processes form a gloo process group (CPU DDP) instead of
     # each training alone.
     "use_cpu": not torch.cuda.is_available(),
+    # Written to a file, a progress bar is a heap of carriage returns and `[A` fragments: the epoch's log line says it.
+    "disable_tqdm": not sys.stderr.isatty(),
     "ddp_find_unused_parameters": False,  # every trainable parameter takes part in each step; the search is costly
 }
 
@@ -96,6 +100,7 @@ class RecipeParser(HfArgumentParser):
             usage="%(prog)s (--model NAME | --config FILE) [options]   (in a clone also: python recipes/COMMAND.py)",
             formatter_class=HelpFormatter,
             add_help=False,
+            allow_abbrev=False,  # `--num_train_epoch 1` is a typo to name, not a prefix of --num_train_epochs
         )
         recipe = self.add_argument_group("recipe (give one; its values are the defaults below)")
         # For the help only: parse_args takes these out first, and SUPPRESS keeps them out of the dataclasses.
@@ -130,6 +135,14 @@ class RecipeParser(HfArgumentParser):
                 # A field RunArguments takes from DistillArguments is listed in the distillation section.
                 owner = DistillArguments if field.name in DistillArguments.__dataclass_fields__ else dtype
                 self._parse_dataclass_field(self.sections[owner], field)
+
+    def spelt_options(self) -> set[str]:
+        """Every option as --help shows it: without the `--learning-rate` alias of `--learning_rate`."""
+        options = set()
+        for action in self._actions:
+            alias = "--" + action.dest.replace("_", "-")
+            options |= {option for option in action.option_strings if "_" not in action.dest or option != alias}
+        return options
 
     def error(self, message: str):
         """A wrong value (e.g. `--num_train_epochs many`) is one line, not argparse's usage of every option first."""
@@ -213,9 +226,7 @@ def parse_args(argv: list[str] | None, configs_dir: Path = CONFIGS_DIR, prog: st
     except ValueError as error:  # TrainingArguments' own checks, e.g. bf16 without support for it
         raise ConfigError(f"Invalid training options: {' '.join(str(error).split())}") from error
     if unknown:
-        flags = {option for action in parser._actions for option in action.option_strings}
-        hints = [f"{arg} (did you mean {', '.join(difflib.get_close_matches(arg, flags, n=2))}?)" for arg in unknown]
-        raise ConfigError(f"Unknown command-line argument(s): {'; '.join(hints)}. --help lists the options.")
+        raise ConfigError(unknown_options(unknown, parser.spelt_options()))
     training_args = parsed[2]
     if training_args.run_name is None:  # the trackers' name of the run: which recipe, written where
         training_args.run_name = f"{stem}:{training_args.output_dir}"

@@ -7,7 +7,9 @@ import logging
 from pathlib import Path
 
 from .arguments import DataArguments
+from .baselines import BASELINES, baseline_metrics
 from .data import predict_source, wanted_text_columns
+from .diagnostics import COLLAPSE_FIXES, collapse_diagnosis, wilson_interval
 from .inference import load_classifier
 from .plots import plot_confusion_matrix, plot_regression, plot_training_curve
 from .predict import PredictOptions, predict_file, predictions_and_scores
@@ -75,17 +77,64 @@ def write_predictions(work_dir: str, arguments: dict) -> None:
         logger.info("Predicted the %d rows of %s: %s", written.rows, source, PREDICT_RESULTS_FILE)
 
 
+def judge_run(metrics: dict, splits, task, with_baselines: bool) -> dict:
+    """What a run's figures are worth: the baselines on the same splits (unless skipped) and whether the model
+    collapsed onto one class (logged as a warning: a user must not take it for a working model)."""
+    judged = baseline_metrics(splits, task.problem_type, task.labels, task.threshold) if with_baselines else {}
+    judged.update(collapse_diagnosis({**metrics, **judged}))
+    if judged["collapsed"]:
+        logger.warning("\n".join(collapse_block(judged["collapse_causes"])))
+    return judged
+
+
+def collapse_block(causes: list[str]) -> list[str]:
+    """The lines that name a collapsed model, why it looks so, and the flags that address the usual causes."""
+    return [
+        "THE MODEL LOOKS COLLAPSED (it has not learnt to tell the classes apart):",
+        *(f"  - {cause}" for cause in causes),
+        "Likely causes, and the flags that address them:",
+        *(f"  - {fix}" for fix in COLLAPSE_FIXES),
+    ]
+
+
+def accuracy_interval(metrics: dict, prefix: str) -> str:
+    """The 95% Wilson interval of a split's accuracy, as `[low, high]`: how far a small split's figure can move."""
+    total = metrics[f"{prefix}_samples"]
+    low, high = wilson_interval(metrics[f"{prefix}_accuracy"] * total, total)
+    return f"[{low:.3f}, {high:.3f}]"
+
+
+def summary_table(metrics: dict) -> list[str]:
+    """The model's main metrics per split (single-label: validation and test with the accuracy's 95% interval), then
+    the baselines'."""
+    names = spec(metrics["problem_type"]).scalar_metrics[:2]
+    interval = "accuracy" in names
+    header = f"{'split':<28} {'  '.join(f'{name:>10}' for name in names)}"
+    lines = [header + ("  accuracy 95% interval" if interval else "")]
+    for split in SPLITS:
+        prefix = split.prefix
+        if f"{prefix}_{names[0]}" not in metrics:
+            continue
+        values = "  ".join(f"{metrics[f'{prefix}_{metric}']:>10.4f}" for metric in names)
+        held_out = interval and split.name != "train"  # the train split's accuracy says nothing of the noise
+        lines.append(f"{split.name:<28} {values}" + (f"  {accuracy_interval(metrics, prefix)}" if held_out else ""))
+    for baseline in BASELINES:
+        for split in SPLITS[1:]:
+            keys = [f"baseline_{baseline}_{split.prefix}_{metric}" for metric in names]
+            if keys[0] in metrics:
+                values = "  ".join(f"{metrics[key]:>10.4f}" for key in keys)
+                lines.append(f"{f'{split.name}, {BASELINES[baseline]}':<28} {values}")
+    return lines
+
+
 def print_summary(output_dir: str, metrics: dict, texts: list, labels: list[str], threshold: float = 0.5) -> None:
     """The problem type's main metrics per split, a few predictions of the saved model, and where it is.
 
     `labels` are the texts' true labels (as text), shown next to the predictions so a wrong one stands out.
     """
-    names = spec(metrics["problem_type"]).scalar_metrics[:2]
-    print(f"\nsplit        {'  '.join(f'{name:>10}' for name in names)}")
-    for split in SPLITS:
-        if f"{split.prefix}_{names[0]}" in metrics:
-            values = "  ".join(f"{metrics[split.prefix + '_' + metric]:>10.4f}" for metric in names)
-            print(f"{split.name:<12} {values}")
+    print("\n" + "\n".join(summary_table(metrics)))
+    if metrics.get("collapsed"):
+        print("\n" + "\n".join(collapse_block(metrics["collapse_causes"])))
     predictions = predictions_and_scores(load_classifier(output_dir), texts, threshold)
     regression = metrics["problem_type"] == ProblemType.REGRESSION
     print("\nPredictions of the saved model on held-out texts:")

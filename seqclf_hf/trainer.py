@@ -190,6 +190,12 @@ def class_weights(option: str | None, train: Dataset, problem_type: str) -> list
     training split, scaled so that a balanced split gets 1 everywhere."""
     if not option:
         return None
+    if option == "auto" and problem_type != ProblemType.SINGLE_LABEL:
+        # The single-label recipes ship `auto`: the same recipe must still train on multi-label or regression data.
+        logger.info(
+            "--class_weights auto weighs single-label classes only; this %s run trains unweighted.", problem_type
+        )
+        return None
     if problem_type != ProblemType.SINGLE_LABEL:
         raise DataError(f"--class_weights weighs the classes of a single-label run; this one is {problem_type}.")
     names = train.features["label"].names

@@ -5,6 +5,7 @@ import logging
 import resource
 from pathlib import Path
 
+import datasets
 import numpy as np
 import torch
 import transformers
@@ -32,7 +33,7 @@ from .output_dir import (
 )
 from .peft_setup import apply_peft, save_peft_outputs
 from .recipe_parser import parse_args
-from .reporting import print_summary, run_arguments, write_outputs, write_predictions
+from .reporting import judge_run, print_summary, run_arguments, write_outputs, write_predictions
 from .run_layout import LONG_TEXT_KEY, SPLITS, THRESHOLD_KEY
 from .run_lock import output_dir_lock
 from .tasks import ProblemType
@@ -248,6 +249,7 @@ def train_unlocked(
     if distillation is not None:
         metrics.update({key: value for key, value in distillation.summary.items() if key.startswith("teacher_")})
     if trainer.is_world_process_zero():
+        metrics.update(judge_run(metrics, raw, task, run_args.baselines))
         arguments = {
             **run_arguments(model_args, data_args, training_args, peft_args, run_args),
             "class_weights": task.class_weights,
@@ -290,7 +292,7 @@ def fit(
     )
     if resume:  # say so: a silent fresh start would otherwise look just like a resumed run
         step = TrainerState.load_from_json(str(Path(resume) / TRAINER_STATE_NAME)).global_step
-        logger.info("Resuming from %s (step %d)", resume, step)
+        logger.info("Resuming from checkpoint %s (step %d).", resume, step)
     train_result = trainer.train(resume_from_checkpoint=resume)
     if interrupt.interrupted:
         raise TrainingInterrupted(
@@ -387,6 +389,9 @@ def main(argv: list[str], prog: str = "seqclf-hf train") -> None:
     level = logging.INFO if training_args.process_index == 0 else logging.WARNING
     logging.basicConfig(format="%(levelname)s %(name)s: %(message)s", level=level)
     transformers.logging.set_verbosity_warning()
+    if training_args.disable_tqdm:  # the datasets and save bars too (off a terminal, by default)
+        datasets.disable_progress_bars()
+        transformers.utils.logging.disable_progress_bar()
     metrics, splits = train(model_args, data_args, training_args, run_args, peft_args)
     if training_args.process_index == 0:
         held_out = (splits["test"] if "test" in splits else splits["validation"]).select(range(5))

@@ -205,7 +205,7 @@ def tiny_encoder(tmp_path_factory):
     return str(path)
 
 
-RESUMED = re.compile(r"Resuming from (\S+) \(step (\d+)\)")
+RESUMED = re.compile(r"Resuming from checkpoint (\S+) \(step (\d+)\)")
 
 
 def checkpoint_snapshot(folder) -> dict[str, tuple[str, int]]:

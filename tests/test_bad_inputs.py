@@ -149,6 +149,16 @@ def table(tmp_path_factory, make_rows, make_dataset, make_model, trec_labels):
         ("yaml-typo", ["--config", str(data / "typo.yaml"), *files], "hiden_sizes"),
         ("yaml-not-a-mapping", ["--config", str(data / "list.yaml"), *files], "mapping"),
         ("unknown-flag", [*files, "--hiden_sizes", "8"], "--hidden_sizes"),
+        (
+            "misspelt-flag-with-a-value",
+            [*files, "--lerning_rate", "1e-3"],
+            "unknown option --lerning_rate (did you mean --learning_rate?). --help",
+        ),
+        (
+            "abbreviated-flag",
+            [*files, "--num_train_epoch", "1"],
+            "unknown option --num_train_epoch (did you mean --num_train_epochs?)",
+        ),
         ("wrong-type", [*files, "--num_train_epochs", "many"], "--num_train_epochs"),
         ("no-epochs", [*files, "--num_train_epochs", "-1"], "--num_train_epochs"),
         ("zero-max-steps", [*files, "--max_steps", "0"], "--max_steps"),
@@ -297,6 +307,7 @@ def beside(folder: Path) -> list[str]:
 CASE_IDS = [
     "missing-train-file", "wrong-text-column", "wrong-label-column", "header-only-file", "empty-file",
     "label-only-in-validation", "one-class", "not-utf8", "yaml-typo", "yaml-not-a-mapping", "unknown-flag",
+    "misspelt-flag-with-a-value", "abbreviated-flag",
     "wrong-type", "no-epochs", "zero-max-steps", "zero-learning-rate", "zero-batch-size", "negative-eval-steps",
     "negative-save-steps", "negative-size", "heads-not-dividing", "kernel-too-wide", "option-of-another-family",
     "chunk-stride-not-below-window", "chunk-stride-leaves-no-new-tokens", "negative-chunk-stride", "zero-max-chunks",

@@ -65,6 +65,23 @@ def test_every_command_presents_itself_as_seqclf_hf_command(command, capsys):
     assert capsys.readouterr().out.startswith(f"usage: seqclf-hf {command} ")
 
 
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        (["predict", "run", "file.csv", "--out", "x.csv"], "unknown option --out (did you mean --output?)"),
+        (["predict", "run", "file.csv"], "the following arguments are required: --output."),
+        (["export", "run", "--onn"], "unknown option --onn (did you mean --onnx?)"),
+        (["push", "run", "me/run", "--priv"], "unknown option --priv (did you mean --private?)"),
+        (["search", "--model", "cnn", "--num_train_epoch", "1"], "unknown option --num_train_epoch (did you mean"),
+    ],
+)
+def test_every_command_refuses_abbreviated_flags_in_one_error_line(argv, expected, capsys):
+    with pytest.raises(SystemExit) as stopped:
+        cli.main(argv)
+    assert str(stopped.value.code).startswith(f"error: {expected}")
+    assert "usage:" not in capsys.readouterr().err  # one line, not argparse's usage first
+
+
 def test_help_imports_no_subcommand_torch_or_transformers():
     # What `seqclf-hf --help` costs: the package and cli.py only (a subcommand imports its module when it runs).
     script = "import sys; from seqclf_hf import cli; cli.main(['--help']); print(sorted(sys.modules))"

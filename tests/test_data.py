@@ -141,10 +141,40 @@ def test_malformed_trec_line_names_file_and_line(tmp_path):
 
 def test_missing_validation_split_is_carved_stratified(csv_dataset, trec_labels):
     data = load_data(DataArguments(train_file=csv_dataset["train"], validation_split_percentage=25))
-    assert (len(data["train"]), len(data["validation"])) == (36, 12)
-    assert Counter(label_strings(data["train"])) == dict.fromkeys(trec_labels, 6)
-    assert Counter(label_strings(data["validation"])) == dict.fromkeys(trec_labels, 2)
+    # 25% of 8 per class is 2; a split that small takes half of each class (the floor: 20, or half the class).
+    assert (len(data["train"]), len(data["validation"])) == (24, 24)
+    assert Counter(label_strings(data["train"])) == dict.fromkeys(trec_labels, 4)
+    assert Counter(label_strings(data["validation"])) == dict.fromkeys(trec_labels, 4)
     assert not set(data["train"]["text"]) & set(data["validation"]["text"])
+
+
+def imbalanced_csv(path, counts: dict[str, int]) -> str:
+    path.write_text(
+        "text,label\n" + "".join(f"text {label} {i},{label}\n" for label, n in counts.items() for i in range(n))
+    )
+    return str(path)
+
+
+def test_small_carved_validation_split_holds_a_floor_per_class(tmp_path):
+    # 10% of 600 texts is 60; stratified, the rare class would get 5 texts: the checkpoint would be chosen on noise.
+    counts = {"positive": 384, "negative": 162, "neutral": 54}
+    data = load_data(DataArguments(train_file=imbalanced_csv(tmp_path / "reviews.csv", counts)))
+    validation, train = Counter(label_strings(data["validation"])), Counter(label_strings(data["train"]))
+    assert validation == {"positive": 38, "negative": 20, "neutral": 20}  # min(20, half the class) each
+    assert {label: validation[label] + train[label] for label in counts} == counts
+    assert not set(data["train"]["text"]) & set(data["validation"]["text"])
+
+
+def test_floor_takes_at_most_half_a_small_class(tmp_path):
+    counts = {"common": 500, "rare": 12}
+    data = load_data(DataArguments(train_file=imbalanced_csv(tmp_path / "rare.csv", counts)))
+    assert Counter(label_strings(data["validation"])) == {"common": 51, "rare": 6}
+
+
+def test_a_carved_split_of_hundreds_is_left_as_stratification_made_it(tmp_path):
+    counts = {"common": 2400, "rare": 40}  # 244 validation texts, 4 of them rare: large enough to pick a checkpoint
+    data = load_data(DataArguments(train_file=imbalanced_csv(tmp_path / "large.csv", counts)))
+    assert Counter(label_strings(data["validation"])) == {"common": 240, "rare": 4}
 
 
 def test_carved_split_is_deterministic_for_a_seed(csv_dataset):

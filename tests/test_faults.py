@@ -34,10 +34,13 @@ RUN_FLAGS = [
 LOSS_TOLERANCE = 1e-4  # CPU float32: a resumed run replays the same batches and dropout masks
 
 
-def start_run(files, output_dir, *extra, python=(sys.executable,)):
+def start_run(files, output_dir, *extra, python=(sys.executable,), progress_bars=False):
+    """The recipe in a child process, its output in pipes; `progress_bars`: leave tqdm as a user's shell has it."""
     data = ["--train_file", files["train"], "--validation_file", files["validation"], "--test_file", files["test"]]
     command = [*python, str(TRAIN_SCRIPT), *RUN_FLAGS, *data, "--output_dir", str(output_dir), *extra]
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "TQDM_DISABLE": "1"}
+    if progress_bars:
+        env.pop("TQDM_DISABLE")
     return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
 
 
@@ -100,8 +103,12 @@ def test_ctrl_c_saves_a_checkpoint_and_says_how_to_resume(files, tmp_path):
     assert "--resume_from_checkpoint auto" in log
     steps = [int(path.name.split("-")[1]) for path in output_dir.glob("checkpoint-*")]
     assert max(steps) > 5  # saved at the step it stopped, not just the last scheduled checkpoint
-    code, log = finish(start_run(files, output_dir, "--resume_from_checkpoint", "auto"))
+    code, log = finish(start_run(files, output_dir, "--resume_from_checkpoint", "auto", progress_bars=True))
     assert code == 0, log[-3000:]
+    last = max(steps)
+    assert f"Resuming from checkpoint {output_dir / f'checkpoint-{last}'} (step {last})." in log
+    # Output to a pipe or a file, not a terminal: no progress bars, so no `[A` / carriage-return fragments.
+    assert "\x1b[A" not in log and "\r" not in log and "it/s]" not in log, log[-3000:]
 
 
 ODD_TEXTS = [

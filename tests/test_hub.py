@@ -1,6 +1,7 @@
 """Sharing: the model card, the exact files a push uploads, offline failure that keeps the run, no tokens anywhere."""
 
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -11,7 +12,7 @@ from transformers import AutoModelForSequenceClassification, TrainingArguments
 
 from seqclf_hf.arguments import DataArguments, ModelArguments, RunArguments
 from seqclf_hf.errors import ConfigError
-from seqclf_hf.hub import PushError, files_to_push, push_output_dir
+from seqclf_hf.hub import PushError, build_model_card, files_to_push, push_output_dir
 from seqclf_hf.training import train
 
 FAKE_TOKEN = "hf_seqclfTestTokenThatMustNeverBeWritten"
@@ -129,3 +130,23 @@ def test_push_to_hub_offline_fails_before_training(tmp_path, make_dataset, monke
 def test_hub_token_flag_is_refused(tmp_path, make_dataset):
     with pytest.raises(ConfigError, match="HF_TOKEN"):
         tiny_run(tmp_path / "out", make_dataset(tmp_path / "data"), hub_token=FAKE_TOKEN)
+
+
+def test_card_puts_the_baselines_next_to_the_results(output_dir):
+    metrics = json.loads((output_dir / "metrics.json").read_text())
+    rows = [line for line in (output_dir / "README.md").read_text().splitlines() if line.startswith("| ")]
+    for split, prefix in (("validation", "eval"), ("test", "test")):
+        for name, title in (("majority", "majority class"), ("tfidf", "TF-IDF + linear")):
+            accuracy, macro_f1 = (metrics[f"baseline_{name}_{prefix}_{metric}"] for metric in ("accuracy", "macro_f1"))
+            assert f"| {split}, {title} | {accuracy:.4f} | {macro_f1:.4f} |  |" in rows
+
+
+def test_card_names_a_collapsed_model(output_dir, tmp_path):
+    copy = tmp_path / "collapsed"
+    shutil.copytree(output_dir, copy, ignore=shutil.ignore_patterns("checkpoint-*"))
+    metrics = json.loads((copy / "metrics.json").read_text())
+    cause = "validation: it predicts one class for every text of a split that has 6"
+    metrics.update({"collapsed": True, "collapse_causes": [cause]})
+    (copy / "metrics.json").write_text(json.dumps(metrics))
+    text = build_model_card(copy).text
+    assert "**This model looks collapsed**" in text and f"- {cause}" in text

@@ -15,7 +15,6 @@ in ./outputs, or on a Space the README's `models:`) and serves them (port: `GRAD
 Importing this module loads nothing.
 """
 
-import argparse
 import dataclasses
 import logging
 import os
@@ -27,6 +26,7 @@ import gradio as gr
 import pandas as pd
 from huggingface_hub.repocard import metadata_load
 
+from ..cli import CommandParser
 from ..errors import ConfigError, DataError, UserInputError
 from ..inference import Classifier, clean_text
 from ..predict import PredictOptions, predict_file
@@ -373,7 +373,7 @@ def launch(space_readme: Path | None = None) -> None:
 
 def main(argv: list[str] | None = None, prog: str = "seqclf-hf space") -> None:
     """`seqclf-hf space`: serve the runs in ./outputs, or the models SEQCLF_MODELS names."""
-    argparse.ArgumentParser(
+    CommandParser(
         prog=prog,
         description="Serve the Gradio demo over the models in SEQCLF_MODELS (comma-separated output folders or Hub "
         "ids; default: the finished runs in ./outputs) on GRADIO_SERVER_PORT (default 7860).",
