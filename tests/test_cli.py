@@ -100,7 +100,8 @@ def recipe_help(capsys, *flags) -> str:
 
 def test_help_shows_the_recipes_values_and_this_projects_options_first(capsys):
     text = recipe_help(capsys, "--help")
-    assert len(text.splitlines()) < 275  # one screenful per section; the other tasks' options added ~15 lines
+    # This project's options and the common Trainer ones: well under half of --help-all's ~750 lines.
+    assert len(text.splitlines()) < 350
     assert text.index("--model NAME") < text.index("--config FILE") < text.index("--model_family")
     assert text.index("--peft ") < text.index("--num_train_epochs")  # this project's options, then the Trainer's
     flat = " ".join(text.split())  # help lines wrap anywhere
