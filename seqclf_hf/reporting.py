@@ -26,6 +26,8 @@ from .tasks import ProblemType, spec
 
 logger = logging.getLogger(__name__)
 
+SHOWN_CHARACTERS = 100  # of each held-out text the summary prints next to its prediction (a review can fill a screen)
+
 
 def run_arguments(model_args, data_args, training_args, peft_args, run_args) -> dict:
     """The run's options as JSON (TrainingArguments.to_dict() blanks every token), for the model card."""
@@ -79,11 +81,12 @@ def write_predictions(work_dir: str, arguments: dict) -> None:
 
 def judge_run(metrics: dict, splits, task, with_baselines: bool) -> dict:
     """What a run's figures are worth: the baselines on the same splits (unless skipped) and whether the model
-    collapsed onto one class (logged as a warning: a user must not take it for a working model)."""
+    collapsed onto one class (a one-line warning here, for every caller; the command's summary shows the block with
+    the flags that address it)."""
     judged = baseline_metrics(splits, task.problem_type, task.labels, task.threshold) if with_baselines else {}
     judged.update(collapse_diagnosis({**metrics, **judged}))
     if judged["collapsed"]:
-        logger.warning("\n".join(collapse_block(judged["collapse_causes"])))
+        logger.warning("The model looks collapsed: %s.", "; ".join(judged["collapse_causes"]))
     return judged
 
 
@@ -143,5 +146,6 @@ def print_summary(output_dir: str, metrics: dict, texts: list, labels: list[str]
         # A number is never exactly right: its error instead.
         right = f"±{abs(score - float(label)):.2f}" if regression else "yes" if predicted == label else "no"
         shown = text if isinstance(text, str) else " | ".join(text)  # a text pair
+        shown = shown if len(shown) <= SHOWN_CHARACTERS else shown[: SHOWN_CHARACTERS - 1] + "…"
         print(f"  {predicted or '-':<6} {score:.2f}  {label or '-':<6} {right:<5}  {shown}")
     print(f"\nModel, tokenizer, code, {METRICS_FILE} and plots saved to {Path(output_dir).resolve()}")

@@ -6,7 +6,7 @@ import pytest
 from datasets import ClassLabel, Dataset, DatasetDict
 
 from seqclf_hf.diagnostics import wilson_interval
-from seqclf_hf.reporting import judge_run, summary_table
+from seqclf_hf.reporting import collapse_block, judge_run, summary_table
 from seqclf_hf.trainer import Task
 
 LABELS = ["neg", "pos"]
@@ -47,8 +47,10 @@ def test_a_model_answering_one_class_is_named_collapsed_with_its_fixes(caplog):
     assert judged["collapsed"] is True
     assert judged["collapse_causes"][0] == "validation: it predicts one class for every text of a split that has 2"
     assert "does not beat always answering the majority class" in judged["collapse_causes"][1]
-    assert "THE MODEL LOOKS COLLAPSED" in caplog.text and "--class_weights auto" in caplog.text
-    assert "--max_seq_length auto" in caplog.text and "--learning_rate" in caplog.text
+    assert f"The model looks collapsed: {judged['collapse_causes'][0]}; " in caplog.text  # one line, every caller
+    block = "\n".join(collapse_block(judged["collapse_causes"]))  # what the command's summary prints
+    assert block.startswith("THE MODEL LOOKS COLLAPSED") and "--class_weights auto" in block
+    assert "--max_seq_length auto" in block and "--learning_rate" in block
 
 
 def test_a_model_that_uses_the_classes_is_not_collapsed_and_gets_its_baselines():
