@@ -18,7 +18,7 @@ from .hub_access import hub_reachable
 from .reader import FORMATS, file_format, read_dataset, text_columns
 from .run_layout import SPLIT_NAMES, SPLITS
 from .tasks import ProblemType
-from .windows import Windows, window_summary
+from .windows import Windows
 
 logger = logging.getLogger(__name__)
 
@@ -371,17 +371,6 @@ def tokenize(dataset: DatasetDict, tokenizer, max_seq_length: int, windows: Wind
     tokenized = dataset.map(encode, batched=True, with_indices=True, remove_columns=first.column_names)
     # transformers' heads need float targets for BCE; the map loses the ClassLabel, which the labels' names need.
     return tokenized.cast_column("label", datasets.List(datasets.Value("float32")) if num_labels else feature)
-
-
-def window_figures(tokenized: DatasetDict, windows: Windows) -> dict:
-    """Per split, texts longer than one window and windows per text (metrics.json keys, with the split's prefix)."""
-    figures = {}
-    for split in SPLITS:
-        if split.name in tokenized:
-            data = tokenized[split.name]
-            counts = dict(zip(data["text_id"], data["text_windows"], strict=True))  # one entry per text
-            figures.update(window_summary(list(counts.values()), windows.max_chunks, split.prefix))
-    return figures
 
 
 def texts_of(dataset: Dataset) -> list:

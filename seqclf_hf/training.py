@@ -14,7 +14,7 @@ from transformers.trainer import TRAINER_STATE_NAME
 
 from .arguments import AUTO_LENGTH, DataArguments, DistillArguments, ModelArguments, PeftArguments, RunArguments
 from .build import build_model, build_tokenizer
-from .data import label_texts, load_data, task_of, texts_of, tokenize, window_figures
+from .data import label_texts, load_data, task_of, texts_of, tokenize
 from .diagnostics import auto_length, length_summary, truncation_warning
 from .distillation import prepare_distillation
 from .errors import ConfigError, TrainingInterrupted
@@ -39,7 +39,7 @@ from .run_lock import output_dir_lock
 from .tasks import ProblemType
 from .trainer import SaveOnInterrupt, Task, class_weights, make_trainer
 from .validation import best_metric_settings, check_architecture, validate_options
-from .windows import CHUNK, TRUNCATE, Windows, windows_of
+from .windows import CHUNK, TRUNCATE, Windows, log_windows, window_figures, windows_of
 
 logger = logging.getLogger(__name__)
 
@@ -120,22 +120,6 @@ def training_lengths(model_args: ModelArguments, data_args: DataArguments, token
         if warning:
             logger.warning(warning)
     return summary
-
-
-def log_windows(figures: dict, window: int) -> None:
-    """How many texts of each split needed more than one window, and how many windows a text took."""
-    for split in SPLITS:
-        if f"{split.prefix}_texts_over_one_window" in figures:
-            logger.info(
-                "%s split: %d texts longer than one window of %d tokens; windows per text: median %.0f, max %d.",
-                *(split.name, figures[f"{split.prefix}_texts_over_one_window"], window),
-                *(figures[f"{split.prefix}_windows_per_text_median"], figures[f"{split.prefix}_windows_per_text_max"]),
-            )
-            if figures[f"{split.prefix}_texts_over_max_chunks"]:
-                logger.warning(
-                    "%s split: %d texts have more windows than --max_chunks; only their first windows are read.",
-                    *(split.name, figures[f"{split.prefix}_texts_over_max_chunks"]),
-                )
 
 
 def describe_task(train_split, data_args: DataArguments, run_args: RunArguments) -> Task:

@@ -6,13 +6,16 @@ Aggregation works on logits: the mean of the windows' logits, or the largest log
 the same as the largest probability, since the sigmoid is monotonic).
 """
 
+import logging
 from dataclasses import asdict, dataclass
 
 import numpy as np
 
 from .errors import DataError
-from .run_layout import LONG_TEXT_KEY
+from .run_layout import LONG_TEXT_KEY, SPLITS
 from .tasks import ProblemType
+
+logger = logging.getLogger(__name__)
 
 TRUNCATE, CHUNK = "truncate", "chunk"
 AGGREGATIONS = ("mean", "max")
@@ -106,3 +109,30 @@ def window_summary(counts: list[int], max_chunks: int | None, prefix: str) -> di
         f"{prefix}_windows_per_text_max": int(values.max()) if len(values) else 0,
         f"{prefix}_texts_over_max_chunks": int((values > max_chunks).sum()) if max_chunks else 0,
     }
+
+
+def window_figures(tokenized, windows: Windows) -> dict:
+    """Per split, texts longer than one window and windows per text (metrics.json keys, with the split's prefix)."""
+    figures = {}
+    for split in SPLITS:
+        if split.name in tokenized:
+            data = tokenized[split.name]
+            counts = dict(zip(data["text_id"], data["text_windows"], strict=True))  # one entry per text
+            figures.update(window_summary(list(counts.values()), windows.max_chunks, split.prefix))
+    return figures
+
+
+def log_windows(figures: dict, window: int) -> None:
+    """How many texts of each split needed more than one window, and how many windows a text took."""
+    for split in SPLITS:
+        if f"{split.prefix}_texts_over_one_window" in figures:
+            logger.info(
+                "%s split: %d texts longer than one window of %d tokens; windows per text: median %.0f, max %d.",
+                *(split.name, figures[f"{split.prefix}_texts_over_one_window"], window),
+                *(figures[f"{split.prefix}_windows_per_text_median"], figures[f"{split.prefix}_windows_per_text_max"]),
+            )
+            if figures[f"{split.prefix}_texts_over_max_chunks"]:
+                logger.warning(
+                    "%s split: %d texts have more windows than --max_chunks; only their first windows are read.",
+                    *(split.name, figures[f"{split.prefix}_texts_over_max_chunks"]),
+                )
