@@ -7,7 +7,7 @@ import shutil
 
 import pytest
 from test_faults import tree_digest
-from tiny_runs import model_args, tiny_training
+from tiny_runs import model_args, tiny_bow_run, tiny_training
 
 from seqclf_hf import cli, training
 from seqclf_hf.arguments import DataArguments, ModelArguments
@@ -18,11 +18,7 @@ from seqclf_hf.training import train
 @pytest.fixture(scope="module")
 def earlier_run(tmp_path_factory, make_dataset):
     """A finished tiny bow run (its checkpoints kept) and the data it was trained on."""
-    root = tmp_path_factory.mktemp("resume")
-    files = make_dataset(root / "data", "csv", sizes={"train": 4, "validation": 1})
-    data_args = DataArguments(train_file=files["train"], validation_file=files["validation"])
-    train(model_args("bow", ""), data_args, tiny_training(root / "out"))
-    return root / "out", data_args
+    return tiny_bow_run(tmp_path_factory.mktemp("resume"), make_dataset)
 
 
 def other_labels(data_args: DataArguments, folder) -> DataArguments:

@@ -3,25 +3,20 @@
 import csv
 
 import pytest
-from tiny_runs import model_args, tiny_training
+from tiny_runs import tiny_bow_run
 
 from seqclf_hf import cli
 from seqclf_hf.arguments import DataArguments
 from seqclf_hf.data import load_data
 from seqclf_hf.errors import DataError
 from seqclf_hf.reader import FORMATS, read_rows, text_columns
-from seqclf_hf.training import train
 
 LATIN1_ROWS = "text,label\nWho founded the Café Central ?,HUM\nHow many moons has Mars ?,NUM\n"
 
 
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory, make_dataset):
-    root = tmp_path_factory.mktemp("reader")
-    files = make_dataset(root / "data", "csv", sizes={"train": 4, "validation": 1})
-    data_args = DataArguments(train_file=files["train"], validation_file=files["validation"])
-    train(model_args("bow", ""), data_args, tiny_training(root / "out"))
-    return root / "out"
+    return tiny_bow_run(tmp_path_factory.mktemp("reader"), make_dataset)[0]
 
 
 def test_a_latin1_file_gets_the_same_answer_from_training_and_predict(trained, tmp_path):

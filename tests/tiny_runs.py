@@ -4,7 +4,8 @@ import json
 
 from transformers import TrainingArguments
 
-from seqclf_hf.arguments import ModelArguments
+from seqclf_hf.arguments import DataArguments, ModelArguments
+from seqclf_hf.training import train
 
 TINY = {  # ModelArguments per family: tiny sizes, a word tokenizer learnt from the data
     "bow": {"embedding_dim": 8},
@@ -39,6 +40,14 @@ def tiny_training(output_dir, **options) -> TrainingArguments:
         "use_cpu": True,
     }
     return TrainingArguments(output_dir=str(output_dir), **{**values, **options})
+
+
+def tiny_bow_run(root, make_dataset) -> tuple:
+    """A finished tiny bow run in `root`/out (its checkpoints kept) and the DataArguments it was trained with."""
+    files = make_dataset(root / "data", "csv", sizes={"train": 4, "validation": 1})
+    data_args = DataArguments(train_file=files["train"], validation_file=files["validation"])
+    train(model_args("bow", ""), data_args, tiny_training(root / "out"))
+    return root / "out", data_args
 
 
 def task_rows(rows: list[dict], problem_type: str) -> list[dict]:
