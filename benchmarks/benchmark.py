@@ -10,6 +10,11 @@ runs: nothing is typed in. Hyperparameters are chosen on the validation (dev) sp
 (the same questions for every seed); a --test_file plays no part in any choice and is only reported. With lstm in
 the list, the course notebooks' plain training loop (benchmarks/notebook_loop.py) runs on the same data and seeds,
 and the speed ratio is reported.
+
+With --distill, every student family in the list also trains distilled (`--teacher`) from the bert recipe's run of
+the same seed, exported to ONNX int8 (the fastest teacher to score with): a "<model> distilled" row in a table of its
+own, with the teacher's and the student's batched questions/s measured alternately in this process, and the teacher's
+scoring time beside the student's training time.
 """
 
 import argparse
@@ -17,9 +22,11 @@ import datetime
 import json
 import os
 import re
+import shlex
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -57,11 +64,15 @@ TABLE_ORDER = (
 # Paths differ between machines: RESULTS.md shows these flags' values as the placeholders the docs use.
 PATH_PLACEHOLDERS = {"--train_file": "$TRAIN_FILE", "--test_file": "$TEST_FILE", "--pretrained": "$PRETRAINED"}
 LATENCY_QUESTIONS = 50
+DISTILLED = " distilled"  # the row of a family trained with --teacher: "<model> distilled"
+# Chosen on the dev split of train_5500 (seed 42; docs/distillation.md has the trials).
+DISTILL_FLAGS = "--augment 4"
+SPEED_ROUNDS = 3  # teacher and student timed alternately, the median of each kept
 
 
-def train_run(model: str, seed: int, args, output_dir: Path, flags: tuple[str, ...] = ()) -> dict:
-    """One recipe run as a user would start it, with `flags` added; returns its metrics.json (with --reuse, that of
-    the run an earlier benchmark left in `output_dir`, if it finished)."""
+def train_run(model: str, seed: int, args, output_dir: Path, flags: tuple[str, ...] = (), env=None) -> dict:
+    """One recipe run as a user would start it, with `flags` added (and `env` as its environment); returns its
+    metrics.json (with --reuse, that of the run an earlier benchmark left in `output_dir`, if it finished)."""
     if earlier := reusable(output_dir, args):
         return earlier
     data = ["--train_file", args.train_file] + (["--test_file", args.test_file] if args.test_file else [])
@@ -71,7 +82,7 @@ def train_run(model: str, seed: int, args, output_dir: Path, flags: tuple[str, .
     if args.pretrained:
         command += pretrained_flags(model, args.pretrained)
     command += [*args.extra, *flags]
-    subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
+    subprocess.run(command, check=True, stdout=subprocess.DEVNULL, env=env)
     return json.loads((output_dir / "metrics.json").read_text())
 
 
@@ -147,6 +158,48 @@ def int8_figures(run_dir: Path, dev: tuple[list[str], list[str]], questions: lis
     return {"int8_eval_accuracy": dev_accuracy(export, *dev), **{f"int8_{key}": value for key, value in speed.items()}}
 
 
+def is_student(model: str) -> bool:
+    """A family that --distill trains from the encoder: every recipe but the encoder's own."""
+    return yaml.safe_load((CONFIGS_DIR / f"{model}.yaml").read_text())["model_family"] != PRETRAINED_FAMILY
+
+
+def teacher_for(seed: int, args, output_dir: Path, teachers: dict) -> tuple[Path, Path]:
+    """The bert recipe's run of `seed` (trained once per benchmark; kept with --reuse) and its ONNX int8 export."""
+    if seed not in teachers:
+        run_dir = output_dir / "runs" / f"bert-seed{seed}"
+        train_run("bert", seed, args, run_dir)
+        teachers[seed] = run_dir
+    run_dir = teachers[seed]
+    export = run_dir / "onnx-int8"
+    if not (args.reuse and export.is_dir()):
+        export_onnx(run_dir, export, int8=True, overwrite=True)
+    return run_dir, export
+
+
+def distilled_run(model: str, seed: int, args, output_dir: Path, teacher: tuple[Path, Path], questions) -> dict:
+    """`model` trained with the int8 teacher's scores; its speed and the torch teacher's, timed alternately."""
+    run_dir = output_dir / "runs" / f"{model}{DISTILLED.replace(' ', '-')}-seed{seed}"
+    flags = ("--teacher", str(teacher[1]), *shlex.split(args.distill_flags))
+    with tempfile.TemporaryDirectory() as cache:  # an empty cache: the scoring time is a real one
+        metrics = train_run(model, seed, args, run_dir, flags, env={**os.environ, "SEQCLF_HF_CACHE": cache})
+    return {"model": model + DISTILLED, "seed": seed, **metrics, **alternated_speeds(run_dir, teacher[0], questions)}
+
+
+def alternated_speeds(student: Path, teacher: Path, questions: list[str]) -> dict:
+    """The student's latency and questions/s, the torch teacher's questions/s, and their ratio: timed in turns, so
+    that both see the same load."""
+    rounds = []
+    for _ in range(SPEED_ROUNDS):
+        rounds.append((inference_speed(teacher, questions), inference_speed(student, questions)))
+    speeds = {
+        "teacher_batched_questions_per_s": statistics.median(t["batched_questions_per_s"] for t, _ in rounds),
+        "latency_p50_ms": statistics.median(s["latency_p50_ms"] for _, s in rounds),
+        "batched_questions_per_s": statistics.median(s["batched_questions_per_s"] for _, s in rounds),
+    }
+    speeds["x_teacher_questions_per_s"] = speeds["batched_questions_per_s"] / speeds["teacher_batched_questions_per_s"]
+    return speeds
+
+
 def mean_std(values: list[float]) -> tuple[float, float]:
     return statistics.mean(values), statistics.stdev(values) if len(values) > 1 else 0.0
 
@@ -156,6 +209,7 @@ def aggregate(runs: list[dict]) -> dict:
     keys += ["train_runtime", "train_samples_per_second", "peak_rss_mb", "latency_p50_ms", "batched_questions_per_s"]
     keys += ["bf16_train_samples_per_second", "bf16_eval_accuracy", "int8_eval_accuracy"]
     keys += ["int8_latency_p50_ms", "int8_batched_questions_per_s"]
+    keys += ["teacher_eval_accuracy", "teacher_scoring_seconds", "x_teacher_questions_per_s"]
     summary = {key: mean_std([run[key] for run in runs]) for key in keys if all(key in run for run in runs)}
     summary["parameters"] = runs[0]["parameters"]
     summary["trainable_parameters"] = runs[0].get("trainable_parameters", runs[0]["parameters"])
@@ -181,6 +235,8 @@ def markdown_table(results: dict) -> str:
     )
     lines = [header, "|" + "---|" * (header.count("|") - 1)]
     for model, s in results.items():
+        if model.endswith(DISTILLED):
+            continue
         row = f"| {model} | {fmt(s['eval_accuracy'])} | {fmt(s['eval_macro_f1'])} | {fmt(s['train_accuracy'])} |"
         if has_test:
             row += f" {fmt(s['test_accuracy'])} | {fmt(s['test_macro_f1'])} |"
@@ -202,7 +258,29 @@ def markdown_table(results: dict) -> str:
         lines.append(notebook_comparison(results["lstm"], results[NOTEBOOK_ROW]))
     if any(key.startswith(("bf16_", "int8_")) for summary in results.values() for key in summary):
         lines.append(cpu_speed_table(results))
+    if any(model.endswith(DISTILLED) for model in results):
+        lines.append(distill_table(results))
     return "\n".join(lines)
+
+
+def distill_table(results: dict) -> str:
+    """Each distilled row under its family's undistilled one (where measured), with the teacher's figures."""
+    header = "| model | teacher dev acc | dev acc | dev macro-F1 | p50 latency ms | batched q/s | x teacher q/s |"
+    header += " teacher scoring s | train s |"
+    title = "Distilled from the bert recipe's run of the same seed (`--distill`), scored by its ONNX int8 export:"
+    lines = [f"\n{title}\n", header, "|" + "---|" * (header.count("|") - 1)]
+    for model in results:
+        if model.endswith(DISTILLED):
+            names = (model.removesuffix(DISTILLED), model)
+            lines += [distill_row(name, results[name]) for name in names if name in results]
+    return "\n".join(lines)
+
+
+def distill_row(name: str, s: dict) -> str:
+    row = f"| {name} | {fmt(s.get('teacher_eval_accuracy'))} | {fmt(s['eval_accuracy'])} | {fmt(s['eval_macro_f1'])} |"
+    row += f" {fmt(s.get('latency_p50_ms'), 1, 1)} | {fmt(s.get('batched_questions_per_s'), 1, 0)} |"
+    row += f" {fmt(s.get('x_teacher_questions_per_s'), 1, 1)} | {fmt(s.get('teacher_scoring_seconds'), 1, 0)} |"
+    return row + f" {fmt(s['train_runtime'], 1, 0)} |"
 
 
 def cpu_speed_table(results: dict) -> str:
@@ -294,6 +372,17 @@ def main(argv: list[str] | None = None) -> None:
         "--int8", action="store_true", help="export every run to ONNX int8: its dev accuracy, latency and q/s"
     )
     parser.add_argument(
+        "--distill",
+        action="store_true",
+        help="also train every student family distilled from the bert recipe's run of the same seed (needs "
+        "--pretrained)",
+    )
+    parser.add_argument(
+        "--distill_flags",
+        default=DISTILL_FLAGS,
+        help=f"the distilled runs' flags besides --teacher, one quoted string (default: {DISTILL_FLAGS!r})",
+    )
+    parser.add_argument(
         "--reuse",
         action="store_true",
         help="keep the finished runs an earlier benchmark with the same options left in runs/ (to finish one that "
@@ -305,6 +394,8 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     args.extra = args.extra[1:] if args.extra[:1] == ["--"] else args.extra
     args.models = args.models or [*DEFAULT_MODELS, *(PRETRAINED_MODELS if args.pretrained else ())]
+    if args.distill and not args.pretrained:
+        parser.error("--distill needs --pretrained: the teacher is the bert recipe's run on that encoder")
     if args.threads:  # the runs read OMP_NUM_THREADS; the latency timing happens in this process
         os.environ["OMP_NUM_THREADS"] = str(args.threads)
         torch.set_num_threads(args.threads)
@@ -316,11 +407,14 @@ def main(argv: list[str] | None = None) -> None:
     dev = (dev_split["text"], [dev_split.features["label"].names[label] for label in dev_split["label"]])
     questions = dev[0][:200]
     results, runs = earlier_results(output_dir / "results.json", args)
+    teachers = {}  # seed -> the bert run trained by this benchmark
     for model in args.models:
         model_runs = []
         for seed in args.seeds:
             run_dir = output_dir / "runs" / f"{model}-seed{seed}"
             metrics = train_run(model, seed, args, run_dir)
+            if model == "bert":
+                teachers[seed] = run_dir
             run = {"model": model, "seed": seed, **metrics, **inference_speed(run_dir, questions)}
             run["threads"] = torch.get_num_threads()
             if args.bf16:
@@ -342,6 +436,14 @@ def main(argv: list[str] | None = None) -> None:
             ]
             runs += loop_runs
             results[NOTEBOOK_ROW] = {**aggregate(loop_runs), "command": command, "date": today}
+        if args.distill and is_student(model):
+            distilled = []
+            for seed in args.seeds:
+                teacher = teacher_for(seed, args, output_dir, teachers)
+                distilled.append(distilled_run(model, seed, args, output_dir, teacher, questions))
+                print(f"{model} distilled seed {seed}: dev accuracy {distilled[-1]['eval_accuracy']:.4f}")
+            runs += distilled
+            results[model + DISTILLED] = {**aggregate(distilled), "command": command, "date": today}
         results = in_table_order(results)
         # Written after every model, so a long benchmark that stops keeps what it measured.
         (output_dir / "results.json").write_text(json.dumps({"results": results, "runs": runs}, indent=2) + "\n")
@@ -365,11 +467,13 @@ def earlier_results(path: Path, args) -> tuple[dict, list]:
     if not args.update or not path.is_file():
         return {}, []
     redone = set(args.models) | ({NOTEBOOK_ROW} if "lstm" in args.models else set())
+    redone |= {model + DISTILLED for model in args.models} if args.distill else set()
     earlier = json.loads(path.read_text())
     kept = {
         model
         for model in earlier["results"]
-        if model not in redone and (model == NOTEBOOK_ROW or (CONFIGS_DIR / f"{model}.yaml").is_file())
+        if model not in redone
+        and (model == NOTEBOOK_ROW or (CONFIGS_DIR / f"{model.removesuffix(DISTILLED)}.yaml").is_file())
     }
     results = {model: summary for model, summary in earlier["results"].items() if model in kept}
     return results, [run for run in earlier["runs"] if run["model"] in kept]

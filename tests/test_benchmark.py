@@ -180,3 +180,36 @@ def test_reuse_keeps_finished_runs_and_measures_again(first_bow_and_cnn_run, tmp
     assert (run_dir / "model.safetensors").stat().st_mtime_ns == trained  # not trained again
     run = json.loads((tmp_path / "results.json").read_text())["runs"][-1]
     assert run["model"] == "cnn" and run["int8_eval_accuracy"] >= 0 and (run_dir / "onnx-int8").is_dir()
+
+
+def test_distill_trains_each_student_from_the_teacher_of_its_seed(make_dataset, tiny_encoder, tmp_path):
+    files = make_dataset(tmp_path / "data", extension="label", sizes={"train": 10})
+    out = tmp_path / "bench"
+    argv = ["--train_file", files["train"], "--seeds", "1", "--output_dir", str(out), "--pretrained", tiny_encoder]
+    argv += ["--models", "bow", "--distill", "--distill_flags", "--augment 1 --distill_alpha 0.2"]
+    benchmark.main([*argv, "--", "--num_train_epochs", "1"])
+
+    report = json.loads((out / "results.json").read_text())
+    assert [run["model"] for run in report["runs"]] == ["bow", "bow distilled"]
+    student = out / "runs" / "bow-distilled-seed1"
+    distillation = json.loads((student / "run_args.json").read_text())["distillation"]
+    assert distillation["teachers"] == [str(out / "runs" / "bert-seed1" / "onnx-int8")]
+    assert (distillation["augment"], distillation["distill_alpha"]) == (1, 0.2)
+    run = report["runs"][1]
+    assert run["eval_accuracy"] == json.loads((student / "metrics.json").read_text())["eval_accuracy"]
+    assert run["x_teacher_questions_per_s"] == run["batched_questions_per_s"] / run["teacher_batched_questions_per_s"]
+    assert run["teacher_scoring_seconds"] > 0
+    text = (out / "RESULTS.md").read_text()
+    row = report["results"]["bow distilled"]
+    assert (
+        f"| bow distilled | {benchmark.fmt(row['teacher_eval_accuracy'])} | {benchmark.fmt(row['eval_accuracy'])} |"
+        in text
+    )
+    assert "| bow distilled |" not in text.split("Distilled from")[0]  # not in the main table
+
+
+def test_distill_needs_the_encoder_to_train_the_teacher(make_dataset, tmp_path, capsys):
+    files = make_dataset(tmp_path / "data", extension="label", sizes={"train": 10})
+    with pytest.raises(SystemExit):
+        benchmark.main(["--train_file", files["train"], "--models", "bow", "--distill", "--output_dir", str(tmp_path)])
+    assert "--distill needs --pretrained" in capsys.readouterr().err
