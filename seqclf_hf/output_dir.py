@@ -1,6 +1,5 @@
 """The output folder of a run: checked before anything is written, opened, and published (write beside, then swap)."""
 
-import errno
 import json
 import logging
 import os
@@ -177,22 +176,21 @@ def stopped_message(plan: OutputPlan, error: OSError) -> str:
         )
     else:
         advice = "no checkpoint was saved: fix the cause and run again."
-    return f"Training stopped: {first_line(error)}. {earlier}{advice}"
+    return f"The run stopped: {first_line(error)}. {earlier}{advice}"
 
 
 @contextmanager
-def disk_full_explained(output_dir: str):
-    """A disk that fills up while the run writes (a checkpoint, the model, the plots) ends in a one-line error, not
-    a traceback: what was written stays beside any earlier run, which is untouched until the new one is whole."""
+def failures_explained(plan: OutputPlan):
+    """Around all that a run writes, from training to the swap: a folder it created and left empty goes, and a disk
+    that fills up or a mount that goes away ends in one line saying where things stand, not in a traceback."""
     try:
         yield
     except OSError as error:
-        if error.errno not in (errno.ENOSPC, errno.EDQUOT):
-            raise
-        raise ConfigError(
-            f"The disk filled up while writing {output_dir} ({error.strerror}: {error.filename}); an earlier run "
-            "there is untouched. Free some space, then continue with --resume_from_checkpoint auto."
-        ) from error
+        discard_if_empty(plan)
+        raise ConfigError(stopped_message(plan, error)) from error
+    except BaseException:
+        discard_if_empty(plan)
+        raise
 
 
 def check_disk_space(training_args: TrainingArguments, model: torch.nn.Module) -> None:

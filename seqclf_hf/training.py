@@ -17,19 +17,17 @@ from .build import build_model, build_tokenizer
 from .data import label_texts, load_data, task_of, texts_of, tokenize
 from .diagnostics import auto_length, length_summary, truncation_warning
 from .distillation import prepare_distillation
-from .errors import ConfigError, TrainingInterrupted
+from .errors import TrainingInterrupted
 from .hub import push_output_dir, write_model_card
 from .inference import model_max_length
 from .output_dir import (
     OutputPlan,
     check_disk_space,
     check_resume_fits,
-    discard_if_empty,
-    disk_full_explained,
+    failures_explained,
     open_output_dir,
     plan_output_dir,
     publish,
-    stopped_message,
 )
 from .peft_setup import apply_peft, save_peft_outputs
 from .recipe_parser import parse_args
@@ -157,7 +155,7 @@ def train(
     # Held from before the folder is checked until the run is published: two runs started at once into one new
     # folder would both pass the check. The main process holds it for a distributed run's others.
     locked = output_dir_lock(training_args.output_dir, enabled=training_args.process_index == 0)
-    with locked, disk_full_explained(training_args.output_dir):
+    with locked:
         return train_unlocked(model_args, data_args, training_args, run_args, peft_args)
 
 
@@ -199,7 +197,7 @@ def train_unlocked(
     with work_args.main_process_first(desc="creating output_dir"):  # one process creates it, the others see it
         if work_args.process_index == 0:
             open_output_dir(plan)
-    try:
+    with failures_explained(plan):
         check_disk_space(work_args, model)
         callbacks = early_stopping(run_args)
         # Distilling, the model trains on the transfer set; every split is still scored on its gold labels.
@@ -217,29 +215,26 @@ def train_unlocked(
             windows=windows,
             distill=distill,
         )
-    except OSError as error:  # a full disk or a lost mount mid-run: one line, and where things stand
-        discard_if_empty(plan)
-        raise ConfigError(stopped_message(plan, error)) from error
-    except BaseException:
-        discard_if_empty(plan)
-        raise
-    metrics.update({"problem_type": task.problem_type, "labels": task.labels})
-    metrics.update({"trainable_parameters": trainable, "parameters": total, **lengths})
-    if windows is not None:
-        metrics.update({"long_text": CHUNK, **window_figures(tokenized, windows)})
-    split_metrics, predictions = score_splits(trainer, tokenized, task, run_args.max_train_eval_samples)
-    # train_loss / train_runtime from training itself stay; scoring the train split adds its accuracy and report.
-    metrics.update({key: value for key, value in split_metrics.items() if key not in metrics})
-    if distillation is not None:
-        metrics.update({key: value for key, value in distillation.summary.items() if key.startswith("teacher_")})
-    if trainer.is_world_process_zero():
-        metrics.update(judge_run(metrics, raw, task, run_args.baselines))
-        arguments = {
-            **run_arguments(model_args, data_args, training_args, peft_args, run_args),
-            "class_weights": task.class_weights,
-            "distillation": None if distillation is None else distillation.summary,
-        }
-        save_run(trainer, tokenizer, metrics, arguments, peft_args.merge_lora, plan, predictions)
+        metrics.update({"problem_type": task.problem_type, "labels": task.labels})
+        metrics.update({"trainable_parameters": trainable, "parameters": total, **lengths})
+        if windows is not None:
+            metrics.update({"long_text": CHUNK, **window_figures(tokenized, windows)})
+        split_metrics, predictions = score_splits(trainer, tokenized, task, run_args.max_train_eval_samples)
+        # train_loss / train_runtime from training itself stay; scoring the train split adds its accuracy and report.
+        metrics.update({key: value for key, value in split_metrics.items() if key not in metrics})
+        if distillation is not None:
+            metrics.update({key: value for key, value in distillation.summary.items() if key.startswith("teacher_")})
+        if trainer.is_world_process_zero():
+            metrics.update(judge_run(metrics, raw, task, run_args.baselines))
+            arguments = {
+                **run_arguments(model_args, data_args, training_args, peft_args, run_args),
+                "class_weights": task.class_weights,
+                "distillation": None if distillation is None else distillation.summary,
+            }
+            save_run(trainer, tokenizer, metrics, arguments, peft_args.merge_lora, plan, predictions)
+    if trainer.is_world_process_zero() and training_args.push_to_hub:  # trainer.args has it off: see make_trainer
+        url = push_output_dir(plan.output_dir, training_args.hub_model_id, training_args.hub_private_repo)
+        logger.info("Pushed to %s", url)
     return metrics, raw
 
 
@@ -353,7 +348,7 @@ def save_run(
     trainer: Trainer, tokenizer, metrics: dict, arguments: dict, merge_lora: bool, plan: OutputPlan, predictions: dict
 ) -> None:
     """Everything but the model itself (already saved): peft extras, metrics, plots, card; then the swap into
-    output_dir, and the push if asked."""
+    output_dir."""
     training_args = trainer.args
     work_dir = training_args.output_dir
     save_peft_outputs(trainer.model, tokenizer, work_dir, merge_lora)
@@ -361,9 +356,6 @@ def save_run(
     write_model_card(work_dir, arguments["training"]["hub_model_id"] or plan.output_dir.resolve().name)
     write_predictions(work_dir, arguments)
     publish(plan)
-    if arguments["training"]["push_to_hub"]:  # trainer.args has it off: see the Trainer construction
-        url = push_output_dir(plan.output_dir, training_args.hub_model_id, training_args.hub_private_repo)
-        logger.info("Pushed to %s", url)
 
 
 def main(argv: list[str], prog: str = "seqclf-hf train") -> None:

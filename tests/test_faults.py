@@ -274,7 +274,7 @@ def test_a_failure_mid_overwrite_leaves_the_earlier_run_and_says_so_in_one_line(
     process = start_run(files, output_dir, "--overwrite_output_dir", "true", *epochs, python=failing)
     code, log = finish(process)
     assert code == 1 and "Traceback" not in log, log[-3000:]
-    assert log.splitlines()[-1].startswith("error: Training stopped: [Errno 28] No space left on device."), log[-3000:]
+    assert log.splitlines()[-1].startswith("error: The run stopped: [Errno 28] No space left on device."), log[-3000:]
     assert f"{output_dir} still holds the earlier run" in log.splitlines()[-1]
     assert tree_digest(output_dir) == before
     assert sorted(path.name for path in tmp_path.iterdir()) == ["out", "out.incomplete"]  # its checkpoints, to resume

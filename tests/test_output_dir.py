@@ -75,6 +75,6 @@ def test_a_disk_that_fills_up_while_saving_leaves_the_earlier_run_intact(earlier
     with pytest.raises(SystemExit) as failed:
         cli.main(["train", *flags, "--output_dir", str(output_dir), "--overwrite_output_dir", "true"])
     message = str(failed.value.code)
-    assert message.startswith(f"error: The disk filled up while writing {output_dir} (No space left on device: ")
-    assert "\n" not in message and "an earlier run there is untouched" in message
+    assert message.startswith("error: The run stopped: [Errno 28] No space left on device: ")
+    assert "\n" not in message and f"{output_dir} still holds the earlier run" in message
     assert tree_digest(output_dir) == before
