@@ -144,7 +144,9 @@ def score_texts(teachers: list, texts: list, batch_size: int) -> np.ndarray:
     """(texts, labels) scores averaged over the teachers, length-ordered batches, with a progress bar."""
     order = sorted(range(len(texts)), key=lambda index: len("".join(texts[index])))
     rows = []
-    with tqdm(total=len(texts) * len(teachers), desc="teacher scores", unit=" texts") as progress:
+    # disable=None: a bar on a terminal only; in a log file it is fragments (cached_scores logs the time)
+    bar = tqdm(total=len(texts) * len(teachers), desc="teacher scores", unit=" texts", disable=None)
+    with bar as progress:
         for start in range(0, len(order), SCORING_CHUNK):
             chunk = [texts[index] for index in order[start : start + SCORING_CHUNK]]
             scores = []

@@ -121,11 +121,12 @@ def test_multi_label_and_regression_students_train_from_a_teacher_of_their_type(
     assert scores.shape == (1, 7 if problem_type == MULTI else 1)
 
 
-def test_an_ensemble_averages_its_teachers_scores(task_files, teachers, tmp_path):
+def test_an_ensemble_averages_its_teachers_scores(task_files, teachers, tmp_path, capsys):
     paths = [teachers[SINGLE], teachers["cnn"]]
     texts = ["Who invented the radio ?", "How many moons of Mars are there ?", "What does NASA stand for ?"]
     classifiers = [load_classifier(path) for path in paths]
     averaged = score_texts(classifiers, texts, batch_size=2)
+    assert "teacher scores" not in capsys.readouterr().err  # no progress bar off a terminal: fragments in a log
     expected = (classifiers[0].probabilities(texts) + classifiers[1].probabilities(texts)) / 2
     assert np.allclose(averaged, expected.numpy(), atol=1e-6)
     metrics = distil("bow", SINGLE, task_files, ",".join(paths), tmp_path / "student")
