@@ -14,6 +14,7 @@ its median. Unknown flags go to every run. Prints the table, writes it to
 
 import argparse
 import json
+import shlex
 import statistics
 import sys
 import time
@@ -134,7 +135,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
-    command = "python benchmarks/long_texts.py " + " ".join(argv if argv is not None else sys.argv[1:])
+    command = shlex.join(["python", "benchmarks/long_texts.py", *(argv if argv is not None else sys.argv[1:])])
     texts, gold = dev_split(args.train_file, args.validation_split_percentage)
     runs = {name: [] for name in args.rows}
     for seed in args.seeds:
