@@ -8,8 +8,8 @@ dev split the recipe carves from --train_file: cnn-vectors truncated at 64 token
 truncated at 512; the bert recipe on MiniLM truncated at 128 and chunked into windows of 128 (--bert_epochs for both).
 Everything else is the recipe's. After a seed's runs, the dev split is predicted through load_classifier by every
 row in turn, --timing_rounds times, so that the rows' prediction times share the machine's load; a row's time is
-its median. Unknown flags go to every run. Prints the table, writes it to
---markdown and every figure to --output_dir/long_texts.json.
+its median. Unknown flags go to every run. After every seed, prints the table, writes it to --markdown and every
+figure to --output_dir/long_texts.json (a benchmark stopped early keeps its finished seeds).
 """
 
 import argparse
