@@ -14,7 +14,7 @@ WILSON_Z = 1.96  # a 95% interval
 COLLAPSE_FIXES = (
     "imbalanced classes: --class_weights auto weighs each class by its inverse frequency",
     "texts cut short: --max_seq_length auto reads 95% of the training texts whole",
-    "a learning rate too low (or too high) to leave the majority class: try --learning_rate 3e-3, or 3e-4",
+    "a learning rate too low (or too high) to leave the majority class: try 3 times the --learning_rate, or a third",
     "too few steps on small data: more --num_train_epochs",
 )
 COLLAPSE_SPLITS = {"eval": "validation", "test": "test"}

@@ -9,7 +9,10 @@ comes from `torch.onnx.export(dynamo=True)`: optimum-onnx
 requires transformers < 4.58, and the TorchScript exporter fixes the recurrent graphs to the example's shape.
 """
 
+import contextlib
+import logging
 import shutil
+import warnings
 from pathlib import Path
 
 import torch
@@ -35,6 +38,48 @@ from .run_layout import (
 EXAMPLE_TEXTS = ["What does the abbreviation NASA stand for ?", "Who is it ?"]
 # token_type_ids where the tokenizer gives them (BERT): they tell the two texts of a pair apart.
 INPUT_NAMES = ["input_ids", "attention_mask", "token_type_ids"]
+
+
+# What torch.onnx and onnxruntime print on every export that a seqclf-hf user can neither act on nor needs to know:
+# (logger name, the start of its message) and (warning category, a regex of its message).
+IDLE_LOG_RECORDS = [
+    # torch.onnx registers torchvision's detection ops when it can; a text classifier uses none of them.
+    ("torch.onnx._internal.exporter._registration", "torchvision is not installed"),
+    # onnxruntime's advice to run its pre-processing (shape inference, graph fusions) first: quantize_int8 picked its
+    # ops knowingly, and the int8 graph's accuracy and speed are measured (docs: the performance page).
+    (None, "Please consider to run pre-processing before quantization"),  # logging.warning: the root logger
+]
+IDLE_WARNINGS = [
+    # torch.export names a dynamic axis once; attention_mask's axes are the same Dims as input_ids', already named.
+    (UserWarning, r"# The axis name: \w+ will not be used, since it shares the same shape constraints"),
+    # torch's own pytree code calling its deprecated LeafSpec check while exporting.
+    (FutureWarning, r"`isinstance\(treespec, LeafSpec\)` is deprecated"),
+]
+
+
+class DropMessages(logging.Filter):
+    def __init__(self, start: str):
+        super().__init__()
+        self.start = start
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not record.getMessage().startswith(self.start)
+
+
+@contextlib.contextmanager
+def idle_messages_dropped():
+    """While exporting: the exporters' messages in IDLE_LOG_RECORDS and IDLE_WARNINGS are not shown, all others are."""
+    filters = [(logging.getLogger(name), DropMessages(start)) for name, start in IDLE_LOG_RECORDS]
+    with warnings.catch_warnings():
+        for category, message in IDLE_WARNINGS:
+            warnings.filterwarnings("ignore", message=message, category=category)
+        for logger, drop in filters:
+            logger.addFilter(drop)
+        try:
+            yield
+        finally:
+            for logger, drop in filters:
+                logger.removeFilter(drop)
 
 
 class Logits(torch.nn.Module):
@@ -92,7 +137,7 @@ def write_onnx(classifier, path: Path) -> None:
     for op in (torch.ops.aten.lstm.input, torch.ops.aten.gru.input):
         op._dispatch_cache.clear()
     torch.onnx.export(
-        Logits(classifier.model),
+        Logits(classifier.model).eval(),  # a new module is in training mode: the exporter would warn about it
         tuple(example[name] for name in names),
         str(path),
         input_names=names,
@@ -130,9 +175,10 @@ def export_onnx(model_dir, output=None, int8: bool = False, overwrite: bool = Fa
     work_dir = prepare_output(output, overwrite)
     try:
         classifier = load_classifier(model_dir)
-        write_onnx(classifier, work_dir / ONNX_FILE)
-        if int8:
-            quantize_int8(work_dir / ONNX_FILE)
+        with idle_messages_dropped():
+            write_onnx(classifier, work_dir / ONNX_FILE)
+            if int8:
+                quantize_int8(work_dir / ONNX_FILE)
         classifier.config.save_pretrained(work_dir)
         classifier.tokenizer.save_pretrained(work_dir)
     except BaseException:

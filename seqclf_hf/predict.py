@@ -16,9 +16,11 @@ import csv
 import itertools
 import logging
 import re
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import transformers
 from tqdm.auto import tqdm
 
 from .cli import CommandParser
@@ -181,7 +183,11 @@ def predict_file(
     predicted = ["prediction", *score_columns(classifier, options.every_score)]
     first, header, written.text_columns = first_chunk(chunks, path, options.columns, options.how, predicted)
     try:
-        with open(output, "w", newline="") as handle, tqdm(desc=f"predicting {path.name}", unit=" rows") as progress:
+        # disable=None: no bar off a terminal, where it would be a heap of carriage returns in a log file.
+        with (
+            open(output, "w", newline="") as handle,
+            tqdm(desc=f"predicting {path.name}", unit=" rows", disable=None) as progress,
+        ):
             writer = csv.DictWriter(handle, fieldnames=[*header, *predicted], extrasaction="ignore")
             writer.writeheader()
             for chunk in itertools.chain([first], chunks):
@@ -243,6 +249,8 @@ def main(argv: list[str] | None = None, prog: str = "seqclf-hf predict") -> None
     if args.batch_size <= 0 or (args.threshold is not None and not 0 < args.threshold < 1):
         raise ConfigError("--batch_size must be above 0 and --threshold between 0 and 1 (exclusive).")
     logging.basicConfig(format="%(levelname)s %(name)s: %(message)s", level=logging.INFO)
+    if not sys.stderr.isatty():  # as training: no "Loading weights" bar in a log file
+        transformers.utils.logging.disable_progress_bar()
     try:
         classifier = load_classifier(
             args.model, allow_pickle=args.allow_pickle, trust_remote_code=args.trust_remote_code

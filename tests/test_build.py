@@ -1,9 +1,12 @@
 """Building the model (build.py): a pretrained classifier of other labels, encoder options for other families."""
 
+import logging
+
 import pytest
 from tiny_runs import imbalanced_files, model_args, tiny_training
 
 from seqclf_hf.arguments import DataArguments, ModelArguments
+from seqclf_hf.build import build_model
 from seqclf_hf.errors import ModelSetupError
 from seqclf_hf.inference import load_classifier
 from seqclf_hf.training import train
@@ -29,3 +32,18 @@ def test_encoder_options_are_refused_for_families_trained_from_scratch(csv_datas
             DataArguments(train_file=csv_dataset["train"]),
             tiny_training(tmp_path / "out"),
         )
+
+
+def test_a_new_classification_head_is_built_without_transformers_load_report(tiny_encoder, caplog):
+    """transformers logs a multi-line LOAD REPORT (the head's weights are missing) on its own logger, which does not
+    pass records on to the root logger: the test listens there too."""
+    transformers_logger = logging.getLogger("transformers")
+    transformers_logger.addHandler(caplog.handler)
+    try:
+        with caplog.at_level(logging.INFO):
+            model = build_model(ModelArguments("bert", model_name_or_path=tiny_encoder), None, ["HUM", "NUM"])
+    finally:
+        transformers_logger.removeHandler(caplog.handler)
+    assert model.config.id2label == {0: "HUM", 1: "NUM"}
+    assert "a new classification head for 2 labels" in caplog.text
+    assert "LOAD REPORT" not in caplog.text

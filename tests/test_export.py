@@ -1,6 +1,9 @@
 """ONNX export: every family and a BERT encoder give torch's logits on padded batches of any size; int8; refusals."""
 
+import os
+import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 import torch
@@ -15,6 +18,7 @@ from seqclf_hf.models import FAMILIES
 from seqclf_hf.run_layout import ONNX_FILE
 from seqclf_hf.space.runs import finished_runs
 
+REPO = Path(__file__).resolve().parents[1]
 LABELS = ["ABBR", "DESC", "ENTY", "HUM", "LOC", "NUM"]
 # Five texts of four lengths, none the size of the export's example batch (two texts): the axes must be dynamic.
 # Not in length order, nor in an order that sorting by length swaps pairwise: predict batches them by length.
@@ -175,3 +179,26 @@ def test_int8_leaves_convolutions_and_embeddings_in_float(saved_model):
     embedding = next(node for node in graph.node if node.op_type == "Gather" and "embedding" in node.input[0])
     assert next(tensor for tensor in graph.initializer if tensor.name == embedding.input[0]).data_type == 1  # float
     assert "MatMulInteger" in operators  # the linear layers are quantized
+
+
+# What torch.onnx and onnxruntime printed on every export (seqclf-hf export --int8): nothing a user can act on.
+EXPORTER_NOISE = [
+    "Exporting a model while it is in training mode",
+    "torchvision is not installed",
+    "LeafSpec)` is deprecated",
+    "will not be used, since it shares the same shape constraints",
+    "Please consider to run pre-processing before quantization",
+]
+
+
+def test_the_export_command_prints_none_of_the_exporters_idle_warnings(saved_model, tmp_path):
+    """In a fresh process: torch logs some of these once per process, so an earlier export in this one would hide
+    them."""
+    model_dir = saved_model("cnn")
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    command = [sys.executable, "-m", "seqclf_hf.cli", "export", str(model_dir), "--onnx", "--int8"]
+    result = subprocess.run(command, capture_output=True, text=True, env=env, timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert (model_dir / "onnx-int8" / ONNX_FILE).is_file()
+    printed = result.stdout + result.stderr
+    assert [noise for noise in EXPORTER_NOISE if noise in printed] == []

@@ -3,6 +3,7 @@
 import csv
 
 import pytest
+import transformers
 from tiny_runs import model_args, tiny_training
 
 from seqclf_hf import cli
@@ -51,6 +52,23 @@ def test_the_predict_command_streams_a_text_file_and_counts_empty_rows(predicted
     assert results[0]["prediction"] == classifier.predict("Who invented the radio ?")[0]["label"]
     assert results[1]["prediction"] == ""
     assert "1 of the 3 rows" in caplog.text and "3 rows predicted" in capsys.readouterr().out
+
+
+@pytest.fixture
+def progress_bars_on():
+    """transformers' bars on, as in a fresh process (a command that ran before may have turned them off), and on
+    again after the test."""
+    transformers.utils.logging.enable_progress_bar()
+    yield
+    transformers.utils.logging.enable_progress_bar()
+
+
+def test_the_predict_command_shows_no_progress_bar_off_a_terminal(predicted_run, tmp_path, capsys, progress_bars_on):
+    output_dir, unlabeled, _ = predicted_run
+    cli.main(["predict", str(output_dir), str(unlabeled), "--output", str(tmp_path / "preds.csv")])
+    printed = capsys.readouterr()  # captured: not a terminal
+    assert "rows predicted" in printed.out
+    assert "predicting" not in printed.err and "Loading weights" not in printed.err and "\r" not in printed.err
 
 
 BAD_FILES = {
