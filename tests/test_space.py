@@ -30,7 +30,7 @@ from seqclf_hf.build import train_tokenizer
 from seqclf_hf.errors import ModelSetupError
 from seqclf_hf.inference import Classifier
 from seqclf_hf.peft_setup import apply_peft, save_peft_outputs
-from seqclf_hf.space import app
+from seqclf_hf.space import app, presentation
 
 gradio_client = pytest.importorskip("gradio_client")
 pytest.importorskip("gradio")
@@ -108,7 +108,7 @@ def loaded(outputs_dir):
     ]
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", True)
-        return seqclf_hf.space.runs.load_classifiers(sources, app.presentation.EXAMPLES[0])
+        return seqclf_hf.space.runs.load_classifiers(sources, app.WARM_UP_TEXT)
 
 
 @pytest.fixture(scope="session")
@@ -536,6 +536,8 @@ def test_no_model_tells_how_to_train_one():
 
 def test_a_model_that_cannot_explain_says_so_in_the_explanation():
     class Exported:  # as seqclf_hf.inference.OnnxClassifier: it classifies, and explain() refuses
+        labels = ["HUM", "LOC"]
+
         def explain(self, text):
             raise ModelSetupError("outputs/lstm/onnx is an ONNX export, which has no gradients")
 
@@ -574,28 +576,62 @@ def test_the_script_serves_the_models_it_is_given(outputs_dir, tmp_path, trec_la
     assert "Could not load /no/such/model: no such folder" in (tmp_path / "app.log").read_text()
 
 
-def test_another_task_brings_its_own_title_labels_and_examples(tmp_path):
+@pytest.fixture(scope="module")
+def sentiment_model(make_model, make_rows) -> dict[str, Classifier]:
+    """A tiny TextCNN of another task (sentiment: negative / positive), by its display name."""
+    words = train_tokenizer([row["text"] for row in make_rows(14)], "word", 100)
+    labels = {"id2label": {0: "negative", 1: "positive"}, "label2id": {"negative": 0, "positive": 1}}
+    model = make_model("cnn", vocab_size=len(words), num_labels=2, **labels)
+    return {"reviews-cnn": Classifier("reviews-cnn", model.eval(), words)}
+
+
+def test_a_task_without_content_is_presented_in_its_models_words(sentiment_model, tmp_path):
+    """No content file and no TREC labels: the title and classes come from the models, in neutral words; nothing on
+    the page or in an answer speaks of questions or of TREC's classes."""
+    demo = app.build_demo(sentiment_model)
+    page = json.dumps(demo.get_config_file())  # every component's label, placeholder, value and Markdown
+    assert "# Text classifier: reviews-cnn" in page and "**negative**, **positive**" in page
+    assert "| **negative** | reviews-cnn |" in page  # the About tab's classes: which model predicts each
+    endpoints = app.Endpoints(sentiment_model)
+    upload = tmp_path / "reviews.txt"
+    upload.write_text("Loved it.\nHated it.\n")
+    answers = [
+        endpoints.predict("")[1],
+        endpoints.explain("Loved every minute of it.")[0],
+        endpoints.compare("Loved every minute of it.")[0].to_json(),
+        endpoints.classify_batch(None)[2],
+        endpoints.classify_batch(str(upload))[2],
+    ]
+    assert answers[0] == "✏️ Type a text to classify it." and answers[4].startswith("Classified 2 texts from")
+    trec = presentation.read_content(presentation.TREC_CONTENT)
+    for shown in (page, *answers):
+        assert "question" not in shown.lower() and trec.title not in shown
+        assert not any(name in shown or meaning in shown for name, meaning in trec.labels.values())
+
+
+def test_the_trec_content_is_chosen_for_trec_labels_or_a_content_file(loaded, sentiment_model, tmp_path):
+    models, _ = loaded
+    trec = presentation.choose_content(models)
+    assert trec.title == "What is this question asking for?" and trec.noun == "question"
+    assert presentation.choose_content({**sentiment_model, **models}) == trec  # one TREC model among others
+    assert app.Endpoints(models).predict("")[1] == "✏️ Type a question (or click an example) to classify it."
     content = tmp_path / "sentiment.yaml"
     content.write_text(
         "title: Is this review positive?\ndescription: Sentiment.\ninput_name: Review\nplaceholder: e.g. Great!\n"
-        "labels:\n  POS: [Positive, a review that liked it]\nexamples: [Loved it., Hated it.]\n"
+        "labels:\n  positive: [Positive, a review that liked it]\nexamples: [Loved it., Hated it.]\n"
     )
-    show = (
-        "from seqclf_hf.space import presentation as p; "
-        "print(p.CONTENT['title'], '|', p.meaning('POS'), '|', p.meaning('NEG'))"
-    )
-    command = [sys.executable, "-c", show]
-    env = {**os.environ, "SEQCLF_CONTENT": str(content)}
-    result = subprocess.run(command, cwd=APP.parent, env=env, capture_output=True, text=True, check=True)
-    assert result.stdout.split(" | ") == [
-        "Is this review positive?",
+    given = presentation.choose_content(sentiment_model, content)
+    assert given.title == "Is this review positive?" and given.noun == "review"
+    assert [given.meaning("positive"), given.meaning("negative")] == [
         "Positive: a review that liked it.",
-        "class NEG of this model\n",
+        "class negative of this model",
     ]
+    page = json.dumps(app.build_demo(sentiment_model, content=given).get_config_file())
+    assert "Is this review positive?" in page and "Example reviews" in page and "Loved it." in page
     content.write_text("title: Only a title\n")
-    result = subprocess.run(command, cwd=APP.parent, env=env, capture_output=True, text=True)
-    assert result.returncode != 0
-    assert result.stderr.strip().splitlines()[-1] == (
+    with pytest.raises(SystemExit) as error:
+        presentation.choose_content(sentiment_model, content)
+    assert str(error.value) == (
         f"error: {content} lacks description, input_name, placeholder, labels, examples: give every key that "
         "seqclf_hf/space/trec.yaml has."
     )
