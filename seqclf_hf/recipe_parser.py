@@ -126,6 +126,8 @@ class RecipeParser(HfArgumentParser):
         for dtype in (ModelArguments, DataArguments, TrainingArguments, RunArguments, PeftArguments):
             self.dataclass_types.append(dtype)
             self._add_dataclass_arguments(dtype)
+        # The Trainer reports to several trackers at once: `--report_to tensorboard trackio` (see tracker_names).
+        self._option_string_actions["--report_to"].nargs = "+"
 
     def _add_dataclass_arguments(self, dtype):
         hints = get_type_hints(dtype)
@@ -228,6 +230,12 @@ def parse_args(argv: list[str] | None, configs_dir: Path = CONFIGS_DIR, prog: st
     if unknown:
         raise ConfigError(unknown_options(unknown, parser.spelt_options()))
     training_args = parsed[2]
+    training_args.report_to = tracker_names(training_args.report_to)
     if training_args.run_name is None:  # the trackers' name of the run: which recipe, written where
         training_args.run_name = f"{stem}:{training_args.output_dir}"
     return tuple(parsed)
+
+
+def tracker_names(report_to: list[str]) -> list[str]:
+    """`--report_to tensorboard,trackio` (a comma list, as in a YAML string) as `--report_to tensorboard trackio`."""
+    return [name for value in report_to for name in value.split(",") if name]
