@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from seqclf_hf import cli, train, validation
+from seqclf_hf import api, cli, train, validation
 from seqclf_hf.errors import ConfigError
 from seqclf_hf.recipe_parser import parse_args
 
@@ -68,6 +68,14 @@ def test_tensorboard_and_trackio_at_once_log_offline(csv_dataset, tmp_path):
 def test_several_trackers_are_a_list(flags):
     training_args = parse_args(["--model", "lstm", "--report_to", *flags])[2]
     assert training_args.report_to == ["tensorboard", "trackio"]
+
+
+def test_several_trackers_in_a_yaml_or_from_python(tmp_path):
+    config = tmp_path / "tracked.yaml"
+    config.write_text("model_family: bow\nreport_to: [tensorboard, trackio]\n")
+    assert parse_args(["--config", str(config)])[2].report_to == ["tensorboard", "trackio"]
+    flags = api.as_flags({"report_to": ["tensorboard", "trackio"]})  # train(report_to=[...])
+    assert parse_args(["--model", "bow", *flags])[2].report_to == ["tensorboard", "trackio"]
 
 
 def test_an_unknown_tracker_is_one_line_before_training(csv_dataset, tmp_path):
