@@ -18,6 +18,7 @@ from typing import get_type_hints
 import torch
 import yaml
 from transformers import HfArgumentParser, TrainingArguments
+from transformers.utils import is_in_notebook
 
 from .arguments import DataArguments, DistillArguments, ModelArguments, PeftArguments, RunArguments
 from .cli import unknown_options
@@ -69,7 +70,8 @@ RECIPE_DEFAULTS = {
     # each training alone.
     "use_cpu": not torch.cuda.is_available(),
     # Written to a file, a progress bar is a heap of carriage returns and `[A` fragments: the epoch's log line says it.
-    "disable_tqdm": not sys.stderr.isatty(),
+    # A notebook's stderr is no terminal either, but there the Trainer draws its bar and metrics table as HTML.
+    "disable_tqdm": not (sys.stderr.isatty() or is_in_notebook()),
     "ddp_find_unused_parameters": False,  # every trainable parameter takes part in each step; the search is costly
 }
 

@@ -87,3 +87,8 @@ def test_the_quickstart_notebook_runs(monkeypatch, tmp_path):
     assert "eval_accuracy" in shown and "test_macro_f1" in shown  # the comparison table
     assert "lstm: " in shown and "cnn: " in shown  # the explanations
     assert (tmp_path / "outputs" / "quickstart-cnn" / "onnx").is_dir()
+    # A notebook's stderr is no terminal, yet the Trainer's progress shows there: its HTML bar and metrics table
+    # (NotebookProgressCallback), not the log lines printed instead when progress bars are off.
+    pages = [output["data"].get("text/html", "") for output in outputs if output.output_type == "display_data"]
+    assert sum("<progress" in page and "Validation Loss" in page for page in pages) == 2  # the lstm, the cnn
+    assert "{'loss': " not in shown
