@@ -25,6 +25,7 @@ import transformers.modeling_utils
 from transformers import BertConfig, BertForSequenceClassification
 
 import seqclf_hf.space.runs
+from seqclf_hf import cli
 from seqclf_hf.arguments import PeftArguments
 from seqclf_hf.build import train_tokenizer
 from seqclf_hf.errors import ModelSetupError
@@ -33,7 +34,7 @@ from seqclf_hf.peft_setup import apply_peft, save_peft_outputs
 from seqclf_hf.space import app, presentation
 
 gradio_client = pytest.importorskip("gradio_client")
-pytest.importorskip("gradio")
+gradio = pytest.importorskip("gradio")
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 APP = REPO_ROOT / "space" / "app.py"
@@ -609,7 +610,7 @@ def test_a_task_without_content_is_presented_in_its_models_words(sentiment_model
         assert not any(name in shown or meaning in shown for name, meaning in trec.labels.values())
 
 
-def test_the_trec_content_is_chosen_for_trec_labels_or_a_content_file(loaded, sentiment_model, tmp_path):
+def test_the_trec_content_for_trec_labels_and_a_content_file_for_another_task(loaded, sentiment_model, tmp_path):
     models, _ = loaded
     trec = presentation.choose_content(models)
     assert trec.title == "What is this question asking for?" and trec.noun == "question"
@@ -620,7 +621,7 @@ def test_the_trec_content_is_chosen_for_trec_labels_or_a_content_file(loaded, se
         "title: Is this review positive?\ndescription: Sentiment.\ninput_name: Review\nplaceholder: e.g. Great!\n"
         "labels:\n  positive: [Positive, a review that liked it]\nexamples: [Loved it., Hated it.]\n"
     )
-    given = presentation.choose_content(sentiment_model, content)
+    given = presentation.read_content(content)
     assert given.title == "Is this review positive?" and given.noun == "review"
     assert [given.meaning("positive"), given.meaning("negative")] == [
         "Positive: a review that liked it.",
@@ -630,11 +631,63 @@ def test_the_trec_content_is_chosen_for_trec_labels_or_a_content_file(loaded, se
     assert "Is this review positive?" in page and "Example reviews" in page and "Loved it." in page
     content.write_text("title: Only a title\n")
     with pytest.raises(SystemExit) as error:
-        presentation.choose_content(sentiment_model, content)
+        presentation.read_content(content)
     assert str(error.value) == (
         f"error: {content} lacks description, input_name, placeholder, labels, examples: give every key that "
         "seqclf_hf/space/trec.yaml has."
     )
+
+
+def test_the_command_serves_the_runs_it_names_from_any_folder(outputs_dir, tmp_path, trec_labels):
+    """`seqclf-hf space RUN RUN --port N`, started in a folder that is no clone: the app ships with the package."""
+    port, log_path = free_port(), tmp_path / "space.log"
+    runs = [str(outputs_dir / "tiny-cnn"), "/no/such/model"]
+    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT), "GRADIO_ANALYTICS_ENABLED": "False", "HF_HUB_OFFLINE": "1"}
+    command = [sys.executable, "-m", "seqclf_hf.cli", "space", *runs, "--port", str(port)]
+    with log_path.open("w") as log:
+        process = subprocess.Popen(command, cwd=tmp_path, env=env, stdout=log, stderr=log)
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        wait_for_server(process, url, STARTUP_TIMEOUT, log_path.read_text)
+        label, _ = rest_call(url, "predict", ["Who wrote Hamlet?", "tiny-cnn"])
+        page = httpx.get(url, timeout=30).text
+    finally:
+        stop_app(process)
+    assert_distribution(label, trec_labels)
+    assert "What is this question asking for?" in page  # TREC's words: the model predicts TREC's classes
+    assert "Could not load /no/such/model: no such folder" in log_path.read_text()
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--prot", "8000"], "error: unknown option --prot (did you mean --port?). --help lists the options."),
+        (["--port", "http"], "error: argument --port: invalid int value: 'http'. --help lists the options."),
+        (["--content", "/no/such.yaml"], "error: the content file /no/such.yaml does not exist. Give a file like "),
+    ],
+    ids=["unknown-option", "bad-port", "no-content-file"],
+)
+def test_the_commands_bad_options_are_one_line_before_loading(monkeypatch, argv, message):
+    monkeypatch.setattr(app, "load_classifiers", lambda *args, **kwargs: pytest.fail("loaded models"))
+    with pytest.raises(SystemExit) as error:
+        cli.main(["space", *argv])
+    assert str(error.value).startswith(message)
+
+
+def test_the_command_passes_runs_port_share_and_content_to_gradio(monkeypatch, sentiment_model, tmp_path):
+    launched = {}
+    monkeypatch.setattr(app, "load_classifiers", lambda sources, *args, **kwargs: (sentiment_model, []))
+    monkeypatch.setattr(gradio.Blocks, "launch", lambda demo, **options: launched.update(options, demo=demo))
+    app.main(["outputs/reviews-cnn", "--port", "8123", "--share"])
+    assert launched["server_port"] == 8123 and launched["share"] is True
+    assert launched["demo"].title == "Text classifier · seqclf-hf"  # no content file, no TREC labels
+    content = tmp_path / "reviews.yaml"
+    content.write_text(
+        "title: Is this review positive?\ndescription: Sentiment.\ninput_name: Review\nplaceholder: e.g. Great!\n"
+        "labels: {}\nexamples: [Loved it.]\n"
+    )
+    app.main(["outputs/reviews-cnn", "--content", str(content)])
+    assert launched["demo"].title == "Review classifier · seqclf-hf" and launched["share"] is False
 
 
 def test_a_60_second_soak_of_every_endpoint_has_no_errors(outputs_dir, monkeypatch):

@@ -10,10 +10,11 @@ of the task they were trained for (`presentation.choose_content`); it serves fou
 - `/compare`  text (+ models) -> one row per model: prediction, confidence, latency, every score
 - `/batch`    a CSV / TXT file of texts (+ text column, model) -> preview, downloadable CSV, a note
 
-`seqclf-hf space` (or `python -m seqclf_hf.space.app`; on a Hugging Face Space, the repository's space/app.py)
-loads the models named in `SEQCLF_MODELS` (comma-separated Hub ids or local output directories; by default the runs
-in ./outputs, or on a Space the README's `models:`) and serves them (port: `GRADIO_SERVER_PORT`, default 7860), in the
-words of the content file `SEQCLF_CONTENT` names when it is set.
+`seqclf-hf space [RUN ...] [--port N] [--share] [--content YAML]` (or `python -m seqclf_hf.space.app`; on a Hugging
+Face Space, the repository's space/app.py) loads the runs given, else the models named in `SEQCLF_MODELS`
+(comma-separated Hub ids or local output directories; by default the runs in ./outputs, or on a Space the README's
+`models:`) and serves them (port: `GRADIO_SERVER_PORT`, default 7860), in the words of the content file `--content`
+or `SEQCLF_CONTENT` names when one is given.
 Importing this module loads nothing.
 """
 
@@ -388,10 +389,20 @@ def build_demo(
     return demo.queue(default_concurrency_limit=CONCURRENCY, max_size=MAX_QUEUE)
 
 
-def launch(space_readme: Path | None = None) -> None:
-    """Load the models `model_sources()` names and serve them."""
+def launch(
+    space_readme: Path | None = None,
+    runs: list[str] | None = None,
+    port: int | None = None,
+    share: bool = False,
+    content_file: str | None = None,
+) -> None:
+    """Load `runs` (default: the models `model_sources()` names) and serve them on `port` (default:
+    GRADIO_SERVER_PORT, else 7860), on a public link too with `share`, in the words of `content_file` (default:
+    SEQCLF_CONTENT; without either, `choose_content` picks them from the models)."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    sources, origin = model_sources(space_readme)
+    content_file = content_file or os.environ.get("SEQCLF_CONTENT")
+    given = presentation.read_content(Path(content_file)) if content_file else None  # refused before models load
+    sources, origin = (runs, "the command line") if runs else model_sources(space_readme)
     logger.info("Loading models from %s: %s", origin, sources or "none")
     trust = {
         "allow_pickle": os.environ.get("SEQCLF_ALLOW_PICKLE") == "1",
@@ -400,21 +411,31 @@ def launch(space_readme: Path | None = None) -> None:
     models, load_errors = load_classifiers(sources, WARM_UP_TEXT, **trust)
     if not models:
         logger.warning("No model loaded. %s", presentation.HOW_TO_GET_A_MODEL)
-    content_file = os.environ.get("SEQCLF_CONTENT")
-    content = choose_content(models, Path(content_file) if content_file else None)
-    port = int(os.environ.get("GRADIO_SERVER_PORT", DEFAULT_PORT))
-    demo = build_demo(models, load_errors, origin, content)
-    demo.launch(server_port=port, theme=gr.themes.Soft(), max_file_size=MAX_UPLOAD)
+    demo = build_demo(models, load_errors, origin, given or choose_content(models))
+    port = port or int(os.environ.get("GRADIO_SERVER_PORT", DEFAULT_PORT))
+    demo.launch(server_port=port, share=share, theme=gr.themes.Soft(), max_file_size=MAX_UPLOAD)
 
 
 def main(argv: list[str] | None = None, prog: str = "seqclf-hf space") -> None:
-    """`seqclf-hf space`: serve the runs in ./outputs, or the models SEQCLF_MODELS names."""
-    CommandParser(
+    """`seqclf-hf space [RUN ...]`: serve those runs, else the models SEQCLF_MODELS names, else ./outputs' runs."""
+    parser = CommandParser(
         prog=prog,
-        description="Serve the Gradio demo over the models in SEQCLF_MODELS (comma-separated output folders or Hub "
-        "ids; default: the finished runs in ./outputs) on GRADIO_SERVER_PORT (default 7860).",
-    ).parse_args(argv)
-    launch()
+        description="Serve the Gradio demo over the RUNs given, else the models in SEQCLF_MODELS (comma-separated), "
+        "else the finished runs in ./outputs.",
+    )
+    parser.add_argument(
+        "runs", nargs="*", metavar="RUN", help="an output folder (a run, an adapter, an ONNX export) or a Hub id"
+    )
+    parser.add_argument("--port", type=int, help=f"default: GRADIO_SERVER_PORT, else {DEFAULT_PORT}")
+    parser.add_argument("--share", action="store_true", help="also serve on a public gradio.live link")
+    parser.add_argument(
+        "--content",
+        metavar="YAML",
+        help="the task's title, label meanings and examples, like seqclf_hf/space/trec.yaml (default: SEQCLF_CONTENT; "
+        "without either, TREC's for TREC's six classes, else neutral words and the models' labels)",
+    )
+    args = parser.parse_args(argv)
+    launch(runs=args.runs, port=args.port, share=args.share, content_file=args.content)
 
 
 if __name__ == "__main__":

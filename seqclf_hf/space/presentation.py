@@ -49,7 +49,8 @@ def read_content(path: Path) -> Content:
     """The task as a content file describes it; a missing file or key is refused by name."""
     if not path.is_file():
         raise SystemExit(
-            f"error: SEQCLF_CONTENT names {path}, which is not a file. Give a file like seqclf_hf/space/trec.yaml."
+            f"error: the content file {path} does not exist. Give a file like seqclf_hf/space/trec.yaml "
+            "(--content or SEQCLF_CONTENT)."
         )
     content = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     if missing := [key for key in CONTENT_KEYS if key not in content]:
@@ -59,12 +60,10 @@ def read_content(path: Path) -> Content:
     return Content(**{key: content[key] for key in CONTENT_KEYS})
 
 
-def choose_content(models: dict[str, Classifier], path: Path | None = None) -> Content:
-    """The task the Space presents: the content file `path` when one is given (SEQCLF_CONTENT); TREC's questions
-    (trec.yaml) when a model predicts TREC's six classes; otherwise neutral words over the models' own labels, so
-    that a sentiment model is not presented as a question classifier."""
-    if path is not None:
-        return read_content(path)
+def choose_content(models: dict[str, Classifier]) -> Content:
+    """The task the Space presents when no content file is given: TREC's questions (trec.yaml) when a model predicts
+    TREC's six classes, otherwise neutral words over the models' own labels, so that a sentiment model is not
+    presented as a question classifier."""
     trec = read_content(TREC_CONTENT)
     if any(set(classifier.labels) == set(trec.labels) for classifier in models.values()):
         return trec
@@ -93,7 +92,7 @@ def model_labels(models: dict[str, Classifier]) -> list[str]:
 HOW_TO_GET_A_MODEL = (
     "Train one with `make demo` (writes `outputs/demo-lstm`) or `python recipes/train.py --model cnn "
     "--dataset_name sample --output_dir outputs/demo-cnn`, then restart the app; or name models explicitly: "
-    "`SEQCLF_MODELS=outputs/demo-lstm,user/some-model seqclf-hf space` (local folders or Hub ids)."
+    "`seqclf-hf space outputs/demo-lstm user/some-model` (local folders or Hub ids)."
 )
 
 
