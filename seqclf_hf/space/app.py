@@ -70,19 +70,6 @@ TOP_SCORES = 6  # label scores the Classify tab (and /predict) shows; the compar
 WARM_UP_TEXT = "A short text to check that the model runs."
 
 
-def empty_message(content: Content) -> str:
-    click = " (or click an example)" if content.examples else ""
-    return f"✏️ Type {with_article(content.noun)}{click} to classify it."
-
-
-def upload_message(content: Content) -> str:
-    return f"📄 Upload a .csv file with a `text` column, or a .txt file with one {content.noun} per line."
-
-
-def with_article(noun: str) -> str:
-    return f"{'an' if noun[:1] in 'aeiou' else 'a'} {noun}"
-
-
 # Which models, loaded how --------------------------------------------------------------------------------------------
 
 
@@ -127,7 +114,7 @@ class Endpoints:
         """Why there is nothing to classify (Markdown), or "" when there is."""
         if name is None:
             return presentation.no_models_message(self.load_errors)
-        return "" if text.strip() else empty_message(self.content)
+        return "" if text.strip() else presentation.empty_message(self.content)
 
     def classify(self, name: str, text: str, length: int) -> tuple[dict[str, float], str, list[str]]:
         """Every label's score, the prediction (`Classifier.decide`) and notes on the input, of model `name`."""
@@ -224,7 +211,7 @@ class Endpoints:
         if name is None:
             return empty, None, presentation.no_models_message(self.load_errors)
         if not file:
-            return empty, None, upload_message(self.content)
+            return empty, None, presentation.upload_message(self.content)
         output = Path(tempfile.mkdtemp(prefix="seqclf_batch_")) / f"{Path(file).stem}_predictions.csv"
         columns = [text_column.strip()] if (text_column or "").strip() else None
         started = time.perf_counter()
@@ -242,15 +229,6 @@ class Endpoints:
 
 
 # Interface -----------------------------------------------------------------------------------------------------------
-
-
-def models_markdown(models: dict[str, Classifier], load_errors, origin: str) -> str:
-    if not models:
-        return presentation.no_models_message(load_errors)
-    lines = [f"**Models** (from {origin}):" if origin else "**Models**:"]
-    lines += [f"- **{name}** — {clf.description}; reads up to {clf.max_length} tokens" for name, clf in models.items()]
-    lines += [f"- ⚠️ could not load `{source}`: {message}" for source, message in load_errors]
-    return "\n".join(lines)
 
 
 def model_dropdown(models: dict[str, Classifier], **kwargs) -> gr.Dropdown:
@@ -347,19 +325,6 @@ def batch_tab(endpoints: Endpoints) -> None:
     button.click(endpoints.classify_batch, [file, column, model], [preview, download, notice], api_name="batch")
 
 
-def classes_markdown(content: Content, models: dict[str, Classifier]) -> str:
-    """The About tab's classes: what each means where the content says it, else which models predict each."""
-    if content.labels:
-        rows = [f"| **{label}** | {title}: {text} |" for label, (title, text) in content.labels.items()]
-        return "\n".join([f"### The {len(rows)} classes", "| class | meaning |", "|---|---|", *rows])
-    predicted_by = {
-        label: ", ".join(name for name, classifier in models.items() if label in classifier.labels)
-        for label in presentation.model_labels(models)
-    }
-    rows = [f"| **{label}** | {names} |" for label, names in predicted_by.items()]
-    return "\n".join([f"### The {len(rows)} classes", "| class | predicted by |", "|---|---|", *rows])
-
-
 def build_demo(
     models: dict[str, Classifier], load_errors=(), origin: str = "", content: Content | None = None
 ) -> gr.Blocks:
@@ -367,7 +332,7 @@ def build_demo(
     for models that did not load) and `origin` (where the list of models came from) are shown to the user;
     `content`: the task's words (default: `choose_content` of the models)."""
     endpoints = Endpoints(models, load_errors, content)
-    content, status = endpoints.content, models_markdown(models, load_errors, origin)
+    content, status = endpoints.content, presentation.models_markdown(models, load_errors, origin)
     example = content.examples[0] if content.examples else "Some text to classify"
     with gr.Blocks(title=f"{content.input_name} classifier · seqclf-hf") as demo:
         gr.Markdown(f"# {content.title}\n{content.description}")
@@ -380,7 +345,7 @@ def build_demo(
             batch_tab(endpoints)
         with gr.Tab("About"):
             gr.Markdown(status)
-            gr.Markdown(classes_markdown(content, models))
+            gr.Markdown(presentation.classes_markdown(content, models))
             gr.Markdown(
                 "**API.** Every tab is an endpoint: `from gradio_client import Client; "
                 f"Client(URL).predict({example!r}, api_name='/predict')`; also `/explain`, `/compare`, `/batch`."

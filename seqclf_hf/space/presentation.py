@@ -96,6 +96,41 @@ HOW_TO_GET_A_MODEL = (
 )
 
 
+def empty_message(content: Content) -> str:
+    click = " (or click an example)" if content.examples else ""
+    return f"✏️ Type {with_article(content.noun)}{click} to classify it."
+
+
+def upload_message(content: Content) -> str:
+    return f"📄 Upload a .csv file with a `text` column, or a .txt file with one {content.noun} per line."
+
+
+def with_article(noun: str) -> str:
+    return f"{'an' if noun[:1] in 'aeiou' else 'a'} {noun}"
+
+
+def models_markdown(models: dict[str, Classifier], load_errors, origin: str) -> str:
+    if not models:
+        return no_models_message(load_errors)
+    lines = [f"**Models** (from {origin}):" if origin else "**Models**:"]
+    lines += [f"- **{name}** — {clf.description}; reads up to {clf.max_length} tokens" for name, clf in models.items()]
+    lines += [f"- ⚠️ could not load `{source}`: {message}" for source, message in load_errors]
+    return "\n".join(lines)
+
+
+def classes_markdown(content: Content, models: dict[str, Classifier]) -> str:
+    """The About tab's classes: what each means where the content says it, else which models predict each."""
+    if content.labels:
+        rows = [f"| **{label}** | {title}: {text} |" for label, (title, text) in content.labels.items()]
+        return "\n".join([f"### The {len(rows)} classes", "| class | meaning |", "|---|---|", *rows])
+    predicted_by = {
+        label: ", ".join(name for name, classifier in models.items() if label in classifier.labels)
+        for label in model_labels(models)
+    }
+    rows = [f"| **{label}** | {names} |" for label, names in predicted_by.items()]
+    return "\n".join([f"### The {len(rows)} classes", "| class | predicted by |", "|---|---|", *rows])
+
+
 def input_notes(name: str, classifier: Classifier, text: str, length: int) -> list[str]:
     """Say when model `name` read only part of the text (`length` characters as given), or hardly knew its words."""
     item = classifier.encode([text])[0]
