@@ -11,6 +11,7 @@ import json
 import tempfile
 from pathlib import Path
 
+from .arguments import DataArguments
 from .errors import ConfigError
 from .inference import Classifier, load_classifier
 from .recipe_parser import SECTIONS, check_keys, parse_args
@@ -19,6 +20,14 @@ from .training import train as run_training
 # The in-memory splits and the recipe options naming their files.
 SPLIT_OPTIONS = {"train": "train_file", "validation": "validation_file", "test": "test_file"}
 OPTION_NAMES = {field.name for dtype in SECTIONS for field in dataclasses.fields(dtype)}
+
+
+@dataclasses.dataclass
+class InMemoryData(DataArguments):
+    """DataArguments whose split files are temporary copies of data given to train() in memory, deleted after the run:
+    `in_memory` ({file option: what the data was}) goes to run_args.json and the model card instead of those paths."""
+
+    in_memory: dict[str, str] = dataclasses.field(default_factory=dict)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -46,9 +55,18 @@ def train(model: str | None = None, config: str | None = None, *, train_dataset=
         files = {SPLIT_OPTIONS[split]: write_split(data, Path(folder), split) for split, data in splits.items()}
         selector = {"model": model, "config": config}
         argv = [*as_flags({key: value for key, value in selector.items() if value}), *as_flags({**options, **files})]
-        parsed = parse_args(argv)
-        metrics, _ = run_training(*parsed)
-    return TrainResult(Path(parsed[2].output_dir), metrics)
+        model_args, data_args, *rest = parse_args(argv)
+        if splits:
+            given = {SPLIT_OPTIONS[split]: describe(data) for split, data in splits.items()}
+            data_args = InMemoryData(**dataclasses.asdict(data_args), in_memory=given)
+        metrics, _ = run_training(model_args, data_args, *rest)
+    return TrainResult(Path(rest[0].output_dir), metrics)
+
+
+def describe(data) -> str:
+    """What a split given in memory was: "pandas.DataFrame of 40 rows"."""
+    kind = type(data)
+    return f"{kind.__module__.split('.')[0]}.{kind.__name__} of {len(data):,} rows"
 
 
 def as_flags(options: dict) -> list[str]:

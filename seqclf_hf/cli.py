@@ -5,7 +5,7 @@ seqclf-hf search --model cnn --train_file train_5500.label --n_trials 20
 seqclf-hf push outputs/lstm your-name/trec-lstm
 seqclf-hf predict outputs/lstm new_questions.csv --output preds.csv
 seqclf-hf export outputs/lstm --onnx --int8                       # ONNX (+ int8) for onnxruntime
-seqclf-hf space                                               # the Gradio demo over the runs in ./outputs
+seqclf-hf space outputs/lstm outputs/cnn                      # the Gradio demo over runs (default: ./outputs)
 accelerate launch -m seqclf_hf.cli train --model lstm ...     # several processes
 
 Each subcommand's module is imported only when it runs (torch and transformers take seconds to import), and every

@@ -67,8 +67,14 @@ def hyperparameters(config) -> list[tuple[str, object]]:
     return [(name, getattr(config, name)) for name in names if getattr(config, name, None) is not None]
 
 
-def describe_data(data_args: dict) -> str:
-    if data_args.get("train_file"):
+def describe_data(data_args: dict, in_memory: dict | None = None) -> str:
+    """Where the data came from; `in_memory`: run_args.json's `data_in_memory` (what train() was given)."""
+    if in_memory:
+        given = ", ".join(
+            f"{split.name}: {in_memory[split.file_option]}" for split in SPLITS if split.file_option in in_memory
+        )
+        source = f"Data given to `train()` in memory ({given})"
+    elif data_args.get("train_file"):
         files = {split.name: data_args.get(split.file_option) for split in SPLITS}
         named = ", ".join(f"{split}: `{Path(name).name}`" for split, name in files.items() if name)
         source = f"Local files ({named})"
@@ -147,7 +153,8 @@ def build_model_card(output_dir: str | Path, repo_id: str | None = None) -> Mode
     run_args = read_json(output_dir / RUN_ARGS_FILE)
     model_args, data_args, training_args = run_args["model"], run_args["data"], run_args["training"]
     repo_id = repo_id or training_args.get("hub_model_id") or output_dir.resolve().name
-    dataset_id = data_args.get("dataset_name") or ("custom" if data_args.get("train_file") else "CogComp/trec")
+    own_data = data_args.get("train_file") or run_args.get("data_in_memory")
+    dataset_id = data_args.get("dataset_name") or ("custom" if own_data else "CogComp/trec")
     custom_code = hasattr(config, "describe")
     problem_type = problem_type_of(metrics)
     card_metrics = spec(problem_type).card_metrics
@@ -186,7 +193,7 @@ def build_model_card(output_dir: str | Path, repo_id: str | None = None) -> Mode
         hyperparameters=hyperparameters(config),
         parameters=metrics["parameters"],
         trainable_parameters=metrics["trainable_parameters"],
-        data_description=describe_data(data_args),
+        data_description=describe_data(data_args, run_args.get("data_in_memory")),
         splits=splits,
         baselines=baseline_rows(metrics, [metric for metric, _, _ in card_metrics]),
         collapse_causes=metrics.get("collapse_causes", []),

@@ -18,6 +18,7 @@ from typing import get_type_hints
 import torch
 import yaml
 from transformers import HfArgumentParser, TrainingArguments
+from transformers.utils import is_in_notebook
 
 from .arguments import DataArguments, DistillArguments, ModelArguments, PeftArguments, RunArguments
 from .cli import unknown_options
@@ -69,7 +70,8 @@ RECIPE_DEFAULTS = {
     # each training alone.
     "use_cpu": not torch.cuda.is_available(),
     # Written to a file, a progress bar is a heap of carriage returns and `[A` fragments: the epoch's log line says it.
-    "disable_tqdm": not sys.stderr.isatty(),
+    # A notebook's stderr is no terminal either, but there the Trainer draws its bar and metrics table as HTML.
+    "disable_tqdm": not (sys.stderr.isatty() or is_in_notebook()),
     "ddp_find_unused_parameters": False,  # every trainable parameter takes part in each step; the search is costly
 }
 
@@ -126,6 +128,8 @@ class RecipeParser(HfArgumentParser):
         for dtype in (ModelArguments, DataArguments, TrainingArguments, RunArguments, PeftArguments):
             self.dataclass_types.append(dtype)
             self._add_dataclass_arguments(dtype)
+        # The Trainer reports to several trackers at once: `--report_to tensorboard trackio` (see tracker_names).
+        self._option_string_actions["--report_to"].nargs = "+"
 
     def _add_dataclass_arguments(self, dtype):
         hints = get_type_hints(dtype)
@@ -228,6 +232,12 @@ def parse_args(argv: list[str] | None, configs_dir: Path = CONFIGS_DIR, prog: st
     if unknown:
         raise ConfigError(unknown_options(unknown, parser.spelt_options()))
     training_args = parsed[2]
+    training_args.report_to = tracker_names(training_args.report_to)
     if training_args.run_name is None:  # the trackers' name of the run: which recipe, written where
         training_args.run_name = f"{stem}:{training_args.output_dir}"
     return tuple(parsed)
+
+
+def tracker_names(report_to: list[str]) -> list[str]:
+    """`--report_to tensorboard,trackio` (a comma list, as in a YAML string) as `--report_to tensorboard trackio`."""
+    return [name for value in report_to for name in value.split(",") if name]

@@ -30,21 +30,31 @@ SHOWN_CHARACTERS = 100  # of each held-out text the summary prints next to its p
 
 
 def run_arguments(model_args, data_args, training_args, peft_args, run_args) -> dict:
-    """The run's options as JSON (TrainingArguments.to_dict() blanks every token), for the model card."""
+    """The run's options as JSON (TrainingArguments.to_dict() blanks every token), for the model card.
+    `data_in_memory`: what each split that train() was given in memory was (api.InMemoryData), else None."""
+    data = dataclasses.asdict(data_args)
+    in_memory = data.pop("in_memory", None)
     return {
         "model": dataclasses.asdict(model_args),
-        "data": dataclasses.asdict(data_args),
+        "data": data,
+        "data_in_memory": in_memory,
         "training": training_args.to_dict(),
         "peft": dataclasses.asdict(peft_args),
         "run": dataclasses.asdict(run_args),
     }
 
 
+def recorded(run_args: dict) -> dict:
+    """`run_arguments` as run_args.json keeps them: a split given in memory has no file there (the run read a
+    temporary copy, deleted after it); `data_in_memory` says what it was."""
+    return {**run_args, "data": {**run_args["data"], **dict.fromkeys(run_args.get("data_in_memory") or {})}}
+
+
 def write_outputs(output_dir: Path, metrics: dict, log_history: list[dict], run_args: dict, predictions: dict) -> None:
     """metrics.json, run_args.json and the plots: the training curve, and per split what its problem type plots (a
     confusion matrix for one label per text, predicted against true values for a regression)."""
     (output_dir / METRICS_FILE).write_text(json.dumps(metrics, indent=2) + "\n")
-    (output_dir / RUN_ARGS_FILE).write_text(json.dumps(run_args, indent=2, default=str) + "\n")
+    (output_dir / RUN_ARGS_FILE).write_text(json.dumps(recorded(run_args), indent=2, default=str) + "\n")
     problem = spec(metrics["problem_type"])
     main_metric = problem.scalar_metrics[0]
     plot_training_curve(log_history, output_dir / TRAINING_CURVE_FILE, main_metric)

@@ -12,6 +12,7 @@ from pathlib import Path
 import torch
 from huggingface_hub.errors import StrictDataclassError
 from transformers import TrainingArguments
+from transformers.integrations import INTEGRATION_TO_CALLBACK
 
 from .arguments import AUTO_LENGTH, DataArguments, DistillArguments, ModelArguments, PeftArguments, RunArguments
 from .errors import ConfigError, DataError, ModelSetupError
@@ -147,7 +148,12 @@ def check_training_numbers(args: TrainingArguments) -> None:
 
 
 def check_trackers(report_to: list[str]) -> None:
-    """Without its package a tracker's Trainer callback fails with a traceback, and only once training starts."""
+    """An unknown tracker, or one without its package, fails in the Trainer with a traceback once training starts."""
+    if unknown := [tracker for tracker in report_to if tracker not in INTEGRATION_TO_CALLBACK]:
+        raise ConfigError(
+            f"--report_to {', '.join(unknown)}: not a tracker the Trainer knows. Give tensorboard and/or trackio "
+            f"(pip install 'seqclf-hf[tracking]'), another of {', '.join(INTEGRATION_TO_CALLBACK)}, or none."
+        )
     for tracker in report_to:
         packages = TRACKER_PACKAGES.get(tracker, ())
         if packages and not any(importlib.util.find_spec(name) for name in packages):

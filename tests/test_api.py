@@ -37,6 +37,15 @@ def test_data_in_memory_dataframe_and_datasetdict(make_rows, tmp_path):
     )
     result = train(model="cnn", dataset=splits, output_dir=str(tmp_path / "dict"), num_train_epochs=1)
     assert result.metrics["eval_samples"] == 12 and result.metrics["train_samples"] == len(frame)
+    # What the run records is true after it: no path of the temporary copies it read, but what the data was.
+    recorded = json.loads((result.output_dir / "run_args.json").read_text())
+    assert recorded["data"]["train_file"] is None and recorded["data"]["validation_file"] is None
+    given = {"train_file": f"datasets.Dataset of {len(frame)} rows", "validation_file": "datasets.Dataset of 12 rows"}
+    assert recorded["data_in_memory"] == given
+    card = (result.output_dir / "README.md").read_text()
+    assert f"Data given to `train()` in memory (train: datasets.Dataset of {len(frame)} rows, validation: " in card
+    frame_run = json.loads((tmp_path / "frame" / "run_args.json").read_text())
+    assert frame_run["data_in_memory"] == {"train_file": f"pandas.DataFrame of {len(frame)} rows"}
 
 
 @pytest.mark.parametrize(
@@ -78,3 +87,8 @@ def test_the_quickstart_notebook_runs(monkeypatch, tmp_path):
     assert "eval_accuracy" in shown and "test_macro_f1" in shown  # the comparison table
     assert "lstm: " in shown and "cnn: " in shown  # the explanations
     assert (tmp_path / "outputs" / "quickstart-cnn" / "onnx").is_dir()
+    # A notebook's stderr is no terminal, yet the Trainer's progress shows there: its HTML bar and metrics table
+    # (NotebookProgressCallback), not the log lines printed instead when progress bars are off.
+    pages = [output["data"].get("text/html", "") for output in outputs if output.output_type == "display_data"]
+    assert sum("<progress" in page and "Validation Loss" in page for page in pages) == 2  # the lstm, the cnn
+    assert "{'loss': " not in shown

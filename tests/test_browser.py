@@ -132,7 +132,7 @@ def classify(page, text: str, model: str | None = None) -> None:
     if model is not None:
         page.locator("#model input").click()
         page.get_by_role("option", name=model).click()
-    page.locator("#question textarea").fill(text)
+    page.locator("#text textarea").fill(text)
     page.locator("#classify").click()
 
 
@@ -227,7 +227,7 @@ def test_batch_upload_and_download(page, tmp_path, screenshots):
 
 def test_about_lists_the_classes(page, screenshots):
     page.get_by_role("tab", name="About").click()
-    page.get_by_text("The six classes").wait_for()
+    page.get_by_text("The 6 classes").wait_for()
     for label in LABELS:
         assert page.get_by_role("cell", name=label, exact=True).count() == 1
     page.screenshot(path=str(screenshots / "about.png"), full_page=True)

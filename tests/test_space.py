@@ -25,15 +25,16 @@ import transformers.modeling_utils
 from transformers import BertConfig, BertForSequenceClassification
 
 import seqclf_hf.space.runs
+from seqclf_hf import cli
 from seqclf_hf.arguments import PeftArguments
 from seqclf_hf.build import train_tokenizer
 from seqclf_hf.errors import ModelSetupError
 from seqclf_hf.inference import Classifier
 from seqclf_hf.peft_setup import apply_peft, save_peft_outputs
-from seqclf_hf.space import app
+from seqclf_hf.space import app, presentation
 
 gradio_client = pytest.importorskip("gradio_client")
-pytest.importorskip("gradio")
+gradio = pytest.importorskip("gradio")
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 APP = REPO_ROOT / "space" / "app.py"
@@ -108,7 +109,7 @@ def loaded(outputs_dir):
     ]
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", True)
-        return seqclf_hf.space.runs.load_classifiers(sources, app.presentation.EXAMPLES[0])
+        return seqclf_hf.space.runs.load_classifiers(sources, app.WARM_UP_TEXT)
 
 
 @pytest.fixture(scope="session")
@@ -536,6 +537,8 @@ def test_no_model_tells_how_to_train_one():
 
 def test_a_model_that_cannot_explain_says_so_in_the_explanation():
     class Exported:  # as seqclf_hf.inference.OnnxClassifier: it classifies, and explain() refuses
+        labels = ["HUM", "LOC"]
+
         def explain(self, text):
             raise ModelSetupError("outputs/lstm/onnx is an ONNX export, which has no gradients")
 
@@ -574,31 +577,117 @@ def test_the_script_serves_the_models_it_is_given(outputs_dir, tmp_path, trec_la
     assert "Could not load /no/such/model: no such folder" in (tmp_path / "app.log").read_text()
 
 
-def test_another_task_brings_its_own_title_labels_and_examples(tmp_path):
+@pytest.fixture(scope="module")
+def sentiment_model(make_model, make_rows) -> dict[str, Classifier]:
+    """A tiny TextCNN of another task (sentiment: negative / positive), by its display name."""
+    words = train_tokenizer([row["text"] for row in make_rows(14)], "word", 100)
+    labels = {"id2label": {0: "negative", 1: "positive"}, "label2id": {"negative": 0, "positive": 1}}
+    model = make_model("cnn", vocab_size=len(words), num_labels=2, **labels)
+    return {"reviews-cnn": Classifier("reviews-cnn", model.eval(), words)}
+
+
+def test_a_task_without_content_is_presented_in_its_models_words(sentiment_model, tmp_path):
+    """No content file and no TREC labels: the title and classes come from the models, in neutral words; nothing on
+    the page or in an answer speaks of questions or of TREC's classes."""
+    demo = app.build_demo(sentiment_model)
+    page = json.dumps(demo.get_config_file())  # every component's label, placeholder, value and Markdown
+    assert "# Text classifier: reviews-cnn" in page and "**negative**, **positive**" in page
+    assert "| **negative** | reviews-cnn |" in page  # the About tab's classes: which model predicts each
+    endpoints = app.Endpoints(sentiment_model)
+    upload = tmp_path / "reviews.txt"
+    upload.write_text("Loved it.\nHated it.\n")
+    answers = [
+        endpoints.predict("")[1],
+        endpoints.explain("Loved every minute of it.")[0],
+        endpoints.compare("Loved every minute of it.")[0].to_json(),
+        endpoints.classify_batch(None)[2],
+        endpoints.classify_batch(str(upload))[2],
+    ]
+    assert answers[0] == "✏️ Type a text to classify it." and answers[4].startswith("Classified 2 texts from")
+    trec = presentation.read_content(presentation.TREC_CONTENT)
+    for shown in (page, *answers):
+        assert "question" not in shown.lower() and trec.title not in shown
+        assert not any(name in shown or meaning in shown for name, meaning in trec.labels.values())
+
+
+def test_the_trec_content_for_trec_labels_and_a_content_file_for_another_task(loaded, sentiment_model, tmp_path):
+    models, _ = loaded
+    trec = presentation.choose_content(models)
+    assert trec.title == "What is this question asking for?" and trec.noun == "question"
+    assert presentation.choose_content({**sentiment_model, **models}) == trec  # one TREC model among others
+    assert app.Endpoints(models).predict("")[1] == "✏️ Type a question (or click an example) to classify it."
     content = tmp_path / "sentiment.yaml"
     content.write_text(
         "title: Is this review positive?\ndescription: Sentiment.\ninput_name: Review\nplaceholder: e.g. Great!\n"
-        "labels:\n  POS: [Positive, a review that liked it]\nexamples: [Loved it., Hated it.]\n"
+        "labels:\n  positive: [Positive, a review that liked it]\nexamples: [Loved it., Hated it.]\n"
     )
-    show = (
-        "from seqclf_hf.space import presentation as p; "
-        "print(p.CONTENT['title'], '|', p.meaning('POS'), '|', p.meaning('NEG'))"
-    )
-    command = [sys.executable, "-c", show]
-    env = {**os.environ, "SEQCLF_CONTENT": str(content)}
-    result = subprocess.run(command, cwd=APP.parent, env=env, capture_output=True, text=True, check=True)
-    assert result.stdout.split(" | ") == [
-        "Is this review positive?",
+    given = presentation.read_content(content)
+    assert given.title == "Is this review positive?" and given.noun == "review"
+    assert [given.meaning("positive"), given.meaning("negative")] == [
         "Positive: a review that liked it.",
-        "class NEG of this model\n",
+        "class negative of this model",
     ]
+    page = json.dumps(app.build_demo(sentiment_model, content=given).get_config_file())
+    assert "Is this review positive?" in page and "Example reviews" in page and "Loved it." in page
     content.write_text("title: Only a title\n")
-    result = subprocess.run(command, cwd=APP.parent, env=env, capture_output=True, text=True)
-    assert result.returncode != 0
-    assert result.stderr.strip().splitlines()[-1] == (
+    with pytest.raises(SystemExit) as error:
+        presentation.read_content(content)
+    assert str(error.value) == (
         f"error: {content} lacks description, input_name, placeholder, labels, examples: give every key that "
         "seqclf_hf/space/trec.yaml has."
     )
+
+
+def test_the_command_serves_the_runs_it_names_from_any_folder(outputs_dir, tmp_path, trec_labels):
+    """`seqclf-hf space RUN RUN --port N`, started in a folder that is no clone: the app ships with the package."""
+    port, log_path = free_port(), tmp_path / "space.log"
+    runs = [str(outputs_dir / "tiny-cnn"), "/no/such/model"]
+    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT), "GRADIO_ANALYTICS_ENABLED": "False", "HF_HUB_OFFLINE": "1"}
+    command = [sys.executable, "-m", "seqclf_hf.cli", "space", *runs, "--port", str(port)]
+    with log_path.open("w") as log:
+        process = subprocess.Popen(command, cwd=tmp_path, env=env, stdout=log, stderr=log)
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        wait_for_server(process, url, STARTUP_TIMEOUT, log_path.read_text)
+        label, _ = rest_call(url, "predict", ["Who wrote Hamlet?", "tiny-cnn"])
+        page = httpx.get(url, timeout=30).text
+    finally:
+        stop_app(process)
+    assert_distribution(label, trec_labels)
+    assert "What is this question asking for?" in page  # TREC's words: the model predicts TREC's classes
+    assert "Could not load /no/such/model: no such folder" in log_path.read_text()
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--prot", "8000"], "error: unknown option --prot (did you mean --port?). --help lists the options."),
+        (["--port", "http"], "error: argument --port: invalid int value: 'http'. --help lists the options."),
+        (["--content", "/no/such.yaml"], "error: the content file /no/such.yaml does not exist. Give a file like "),
+    ],
+    ids=["unknown-option", "bad-port", "no-content-file"],
+)
+def test_the_commands_bad_options_are_one_line_before_loading(monkeypatch, argv, message):
+    monkeypatch.setattr(app, "load_classifiers", lambda *args, **kwargs: pytest.fail("loaded models"))
+    with pytest.raises(SystemExit) as error:
+        cli.main(["space", *argv])
+    assert str(error.value).startswith(message)
+
+
+def test_the_command_passes_runs_port_share_and_content_to_gradio(monkeypatch, sentiment_model, tmp_path):
+    launched = {}
+    monkeypatch.setattr(app, "load_classifiers", lambda sources, *args, **kwargs: (sentiment_model, []))
+    monkeypatch.setattr(gradio.Blocks, "launch", lambda demo, **options: launched.update(options, demo=demo))
+    app.main(["outputs/reviews-cnn", "--port", "8123", "--share"])
+    assert launched["server_port"] == 8123 and launched["share"] is True
+    assert launched["demo"].title == "Text classifier · seqclf-hf"  # no content file, no TREC labels
+    content = tmp_path / "reviews.yaml"
+    content.write_text(
+        "title: Is this review positive?\ndescription: Sentiment.\ninput_name: Review\nplaceholder: e.g. Great!\n"
+        "labels: {}\nexamples: [Loved it.]\n"
+    )
+    app.main(["outputs/reviews-cnn", "--content", str(content)])
+    assert launched["demo"].title == "Review classifier · seqclf-hf" and launched["share"] is False
 
 
 def test_a_60_second_soak_of_every_endpoint_has_no_errors(outputs_dir, monkeypatch):
