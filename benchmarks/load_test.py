@@ -70,7 +70,9 @@ def wait_for_server(process: subprocess.Popen, url: str, timeout: float, describ
     raise RuntimeError(f"the Space app did not answer within {timeout:.0f} s:\n{describe_failure()}")
 
 
-def start_app(models: str | None, timeout: float = 120) -> tuple[subprocess.Popen, str]:
+def start_app(models: str | None, timeout: float = 300) -> tuple[subprocess.Popen, str]:
+    """The Space app on a free loopback port, once it answers (importing torch and gradio takes 2 minutes on a busy
+    2-core machine)."""
     port = free_port()
     env = {**os.environ, "GRADIO_SERVER_PORT": str(port), "GRADIO_ANALYTICS_ENABLED": "False"}
     if models:
