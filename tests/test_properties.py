@@ -158,10 +158,7 @@ def test_many_more_texts_in_any_format(classifier, suffix, values):
     check_predict(classifier, suffix, values)
 
 
-@pytest.mark.parametrize("suffix", TEXT_FORMATS)
-@CI
-@given(values=utf_8_texts, latin=latin_1_text)
-def test_a_file_of_two_encodings_is_refused_naming_the_option_or_read_as_latin_1(classifier, suffix, values, latin):
+def check_two_encodings(classifier, suffix: str, values: list[str], latin: str) -> None:
     if suffix == ".txt":
         values = ["".join(char for char in value if char not in LINE_BREAKS) for value in values]
     with tempfile.TemporaryDirectory() as folder:
@@ -179,6 +176,21 @@ def test_a_file_of_two_encodings_is_refused_naming_the_option_or_read_as_latin_1
     expected = [*map(as_latin_1, values), latin]
     assert written.rows == len(results) == len(expected)
     assert [row["text"] for row in results] == expected
+
+
+@pytest.mark.parametrize("suffix", TEXT_FORMATS)
+@CI
+@given(values=utf_8_texts, latin=latin_1_text)
+def test_a_file_of_two_encodings_is_refused_naming_the_option_or_read_as_latin_1(classifier, suffix, values, latin):
+    check_two_encodings(classifier, suffix, values, latin)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("suffix", TEXT_FORMATS)
+@SLOW
+@given(values=utf_8_texts, latin=latin_1_text)
+def test_many_more_files_of_two_encodings(classifier, suffix, values, latin):
+    check_two_encodings(classifier, suffix, values, latin)
 
 
 def check_label_file(classifier, lines: list[tuple[str, str, str]]) -> None:
