@@ -11,7 +11,8 @@ second and the number of failures; exits 1 if any request failed.
 
 --soak SECONDS: instead, every client calls /predict, /explain, /compare (every model) and /batch (a small CSV) in
 turn until SECONDS have passed or --requests calls were made (on loopback only: the app this script starts); prints
-requests served, errors, p50 / p99 per endpoint and the app's resident memory after warm-up and at the end.
+requests served, errors, p50 / p99 per endpoint and the app's resident memory after warm-up and at the end. A call
+without an answer after --timeout seconds counts as an error, so the soak ends within SECONDS + --timeout.
 """
 
 import argparse
@@ -33,6 +34,8 @@ import httpx
 from gradio_client import Client, handle_file
 
 APP = ["-m", "seqclf_hf.space.app"]  # the packaged Space app, as `seqclf-hf space` serves it
+WARM_UP_TIMEOUT = 120  # seconds for a warm-up call: before the clock, on a busy machine, the first calls are slow
+JOIN_SLACK = 15  # seconds past a call's timeout for gradio_client to give the call up (its cancel waits up to 5 s)
 QUESTIONS = [
     "Who discovered penicillin?",
     "How many bones are in the human hand?",
@@ -67,15 +70,35 @@ def wait_for_server(process: subprocess.Popen, url: str, timeout: float, describ
     raise RuntimeError(f"the Space app did not answer within {timeout:.0f} s:\n{describe_failure()}")
 
 
-def start_app(models: str | None, timeout: float = 120) -> tuple[subprocess.Popen, str]:
+def start_app(models: str | None, timeout: float = 300) -> tuple[subprocess.Popen, str]:
+    """The Space app on a free loopback port, once it answers (importing torch and gradio takes 2 minutes on a busy
+    2-core machine)."""
     port = free_port()
     env = {**os.environ, "GRADIO_SERVER_PORT": str(port), "GRADIO_ANALYTICS_ENABLED": "False"}
     if models:
         env["SEQCLF_MODELS"] = models
-    process = subprocess.Popen([sys.executable, *APP], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    url = f"http://127.0.0.1:{port}/"
-    wait_for_server(process, url, timeout, lambda: process.stderr.read().decode())
+    # The app's log goes to a file, not a pipe: nobody reads a pipe while the app serves, and once 64 KiB of
+    # progress bars fill it every worker blocks on its next write and every call waits for ever.
+    with tempfile.TemporaryFile() as log:
+        process = subprocess.Popen([sys.executable, *APP], env=env, stdout=subprocess.DEVNULL, stderr=log)
+        url = f"http://127.0.0.1:{port}/"
+        wait_for_server(process, url, timeout, lambda: read_from_start(log))
     return process, url
+
+
+def read_from_start(log) -> str:
+    log.seek(0)
+    return log.read().decode(errors="replace")
+
+
+def stop_app(process: subprocess.Popen) -> None:
+    """Stop the app; kill it if it has not stopped after 10 s (a worker stuck in a call keeps it alive)."""
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 def percentile(sorted_values: list[float], fraction: float) -> float:
@@ -186,6 +209,17 @@ def resident_mb(pid: int) -> float:
     raise RuntimeError(f"no VmRSS for process {pid}")
 
 
+def answer(client: Client, name: str, inputs: tuple, timeout: float):
+    """`client.predict(*inputs, api_name=name)` that waits at most `timeout` seconds (predict itself waits for ever
+    for an answer that never comes); raises TimeoutError after cancelling the call."""
+    job = client.submit(*inputs, api_name=name)
+    try:
+        return job.result(timeout=timeout)
+    except TimeoutError:
+        job.cancel()
+        raise TimeoutError(f"no answer within {timeout:.0f} s") from None
+
+
 def soak_calls(names: list[str], upload: str):
     """The soak's mix, in turn: (endpoint, inputs) for classify, explain, compare (every model) and batch."""
     for index in itertools.count():
@@ -198,28 +232,33 @@ def soak_calls(names: list[str], upload: str):
         ]
 
 
-def soak(process: subprocess.Popen, url: str, names: list[str], seconds: float, limit: int, clients: int) -> dict:
+def soak(
+    process: subprocess.Popen, url: str, names: list[str], seconds: float, limit: int, clients: int, timeout: float
+) -> dict:
     """`clients` gradio_client clients calling the mix of `soak_calls` until `seconds` pass or `limit` calls were
-    made; per endpoint the calls, errors and latencies, and the app's resident memory after warm-up and at the end."""
+    made, each call waiting at most `timeout` seconds; per endpoint the calls, errors and latencies, and the app's
+    resident memory after warm-up and at the end. Returns within about `seconds` + `timeout` of the warm-up's end."""
     with tempfile.NamedTemporaryFile("w", suffix=".csv", delete=False) as handle:
         handle.write("text\n" + "".join(f"{question}\n" for question in QUESTIONS))
     # Connecting and warming up 64 clients at once times out on a busy machine: a few at a time, before the clock.
     with ThreadPoolExecutor(max_workers=8) as pool:
         connected = list(pool.map(lambda _: Client(url, verbose=False, httpx_kwargs={"timeout": 120}), range(clients)))
         warm_up = list(itertools.islice(soak_calls(names, handle.name), 4))
-        list(pool.map(lambda client: [client.predict(*inputs, api_name=name) for name, inputs in warm_up], connected))
+        list(pool.map(lambda client: [answer(client, *call, WARM_UP_TIMEOUT) for call in warm_up], connected))
     warm_mb, calls, lock = resident_mb(process.pid), itertools.count(), threading.Lock()
     results: dict[str, list[tuple[bool, float]]] = {name: [] for name, _ in warm_up}
     errors: list[str] = []
     deadline = time.monotonic() + seconds
 
     def worker(client: Client, offset: int) -> None:
-        for name, inputs in itertools.islice(soak_calls(names, handle.name), offset, None):
-            if time.monotonic() > deadline or next(calls) >= limit:
-                return
+        mix = itertools.islice(soak_calls(names, handle.name), offset, None)
+        # The clock is read before the next call is taken: a client given up on leaves the upload alone once the
+        # soak has deleted it.
+        while time.monotonic() < deadline and next(calls) < limit:
+            name, inputs = next(mix)
             started = time.perf_counter()
             try:
-                client.predict(*inputs, api_name=name)
+                answer(client, name, inputs, timeout)
                 ok = True
             except Exception as error:  # counted, not fatal: the soak measures how often it happens
                 ok = False
@@ -228,12 +267,16 @@ def soak(process: subprocess.Popen, url: str, names: list[str], seconds: float, 
             with lock:
                 results[name].append((ok, time.perf_counter() - started))
 
-    threads = [threading.Thread(target=worker, args=(client, i)) for i, client in enumerate(connected)]
+    # Daemon threads joined with a bound: a client stuck where no timeout reaches cannot keep the soak (or Python's
+    # exit) waiting; it is counted as an error.
+    threads = [threading.Thread(target=worker, args=(client, i), daemon=True) for i, client in enumerate(connected)]
     started = time.perf_counter()
     for thread in threads:
         thread.start()
     for thread in threads:
-        thread.join()
+        thread.join(timeout=max(0.0, deadline + timeout + JOIN_SLACK - time.monotonic()))
+    stuck = sum(thread.is_alive() for thread in threads)
+    errors += [f"a client still in a call {JOIN_SLACK} s after its timeout"] * stuck
     elapsed, end_mb = time.perf_counter() - started, resident_mb(process.pid)
     for client in connected:
         client.close()
@@ -291,6 +334,13 @@ def main(argv: list[str] | None = None) -> int:
         help="the client library (default: %(default)s)",
     )
     parser.add_argument("--soak", type=float, metavar="SECONDS", help="the soak mix for SECONDS (see above)")
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=60,
+        metavar="SECONDS",
+        help="--soak: a call without an answer after SECONDS counts as an error (default: %(default)s)",
+    )
     args = parser.parse_args(argv)
     if args.soak:
         return main_soak(args)
@@ -306,8 +356,7 @@ def main(argv: list[str] | None = None) -> int:
         stats = run(url, args.requests, args.concurrency, args.model, args.via)
     finally:
         if process is not None:
-            process.terminate()
-            process.wait(timeout=10)
+            stop_app(process)
     print(
         f"{stats['requests']} requests to /predict via {args.via}, {stats['concurrency']} at a time, "
         f"in {stats['seconds']:.2f} s\n"
@@ -329,10 +378,11 @@ def main_soak(args) -> int:
     except RuntimeError as error:
         sys.exit(str(error))
     try:
-        stats = soak(process, url, names, args.soak, args.requests, args.concurrency)
+        stats = soak(process, url, names, args.soak, args.requests, args.concurrency, args.timeout)
+    except TimeoutError as error:
+        sys.exit(f"the warm-up failed: {error}")
     finally:
-        process.terminate()
-        process.wait(timeout=10)
+        stop_app(process)
     print_soak(stats)
     return 1 if stats["errors"] else 0
 

@@ -78,6 +78,13 @@ def check_text_file(path: Path, encoding: str) -> None:
             raise DataError(
                 f"{path.name} does not look like a text file (it holds NUL bytes): give a UTF-8 text file."
             )
+    if path.suffix.lower() == ".json" and codec(encoding) != "utf-8-sig":
+        # The `datasets` builder parses a JSON array as UTF-8 before it applies any other encoding: the texts came
+        # back altered. JSON's own encoding is UTF-8 (RFC 8259).
+        raise DataError(
+            f"{path.name}: a .json file is read as UTF-8, not {encoding}. Save it as UTF-8, or as .jsonl or .csv "
+            "(those read --file_encoding)."
+        )
     bad = first_undecodable_line(path, codec(encoding))
     if bad:
         number, line = bad

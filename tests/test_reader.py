@@ -9,7 +9,7 @@ from seqclf_hf import cli
 from seqclf_hf.arguments import DataArguments
 from seqclf_hf.data import load_data
 from seqclf_hf.errors import DataError
-from seqclf_hf.reader import FORMATS, read_rows, text_columns
+from seqclf_hf.reader import FORMATS, read_dataset, read_rows, text_columns
 
 LATIN1_ROWS = "text,label\nWho founded the Café Central ?,HUM\nHow many moons has Mars ?,NUM\n"
 
@@ -41,6 +41,18 @@ def test_predict_with_the_file_encoding_writes_the_text_back_as_read(trained, tm
         texts = [row["text"] for row in csv.DictReader(handle)]
     assert texts == ["Who founded the Café Central ?", "How many moons has Mars ?"]
     assert "\ufffd" not in output.read_text(encoding="utf-8")
+
+
+def test_a_json_file_in_another_encoding_is_refused_by_training_and_predict(tmp_path):
+    """The `datasets` JSON builder parses an array as UTF-8 before applying the encoding: 'Café' came back as
+    another text, or a parse error."""
+    path = tmp_path / "questions.json"
+    path.write_bytes('[{"text": "Who founded the Café Central ?", "label": "HUM"}]'.encode("latin-1"))
+    expected = "questions.json: a .json file is read as UTF-8, not latin-1. Save it as UTF-8, or as .jsonl or .csv"
+    with pytest.raises(DataError, match=expected):
+        read_dataset(path, encoding="latin-1")
+    with pytest.raises(DataError, match=expected):
+        next(read_rows(path, 10, [], encoding="latin-1"))
 
 
 def test_training_and_predict_find_the_same_text_column():

@@ -40,7 +40,9 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 APP = REPO_ROOT / "space" / "app.py"
 MAX_LENGTH = 32  # tokens the tiny models read: long texts are cut
 MODEL_NAMES = ("tiny-bert", "tiny-cnn", "tiny-lora", "tiny-lstm")  # the output folders, in the order they load
-STARTUP_TIMEOUT = 90
+STARTUP_TIMEOUT = 180  # an app that imports torch and gradio on a busy 2-core machine
+# A short soak's memory growth is mostly the first calls' allocations (the 10-minute run's goal is 10%)
+MAX_SOAK_MEMORY_GROWTH = 0.25
 
 
 def import_script(name: str, path: Path):
@@ -53,7 +55,7 @@ def import_script(name: str, path: Path):
 
 # The load-test script's server helpers, shared rather than copied.
 load_test = import_script("space_load_test", REPO_ROOT / "benchmarks" / "load_test.py")
-free_port, wait_for_server = load_test.free_port, load_test.wait_for_server
+free_port, wait_for_server, stop_app = load_test.free_port, load_test.wait_for_server, load_test.stop_app
 
 
 @pytest.fixture(scope="session")
@@ -558,14 +560,6 @@ def start_app(models: str, log_path: Path) -> tuple[subprocess.Popen, str]:
     return process, url
 
 
-def stop_app(process: subprocess.Popen) -> None:
-    process.terminate()
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
-
-
 def test_the_script_serves_the_models_it_is_given(outputs_dir, tmp_path, trec_labels):
     process, url = start_app(f"{outputs_dir / 'tiny-lora'},/no/such/model", tmp_path / "app.log")
     try:
@@ -690,17 +684,18 @@ def test_the_command_passes_runs_port_share_and_content_to_gradio(monkeypatch, s
     assert launched["demo"].title == "Review classifier · seqclf-hf" and launched["share"] is False
 
 
-def test_a_60_second_soak_of_every_endpoint_has_no_errors(outputs_dir, monkeypatch):
-    """benchmarks/load_test.py --soak, as CI affords it: 64 clients for 60 s on two tiny models (the 10-minute run
-    and its figures: benchmarks/RESULTS.md)."""
+def test_a_short_soak_of_every_endpoint_has_no_errors(outputs_dir, monkeypatch):
+    """benchmarks/load_test.py --soak, as CI affords it: 8 clients for 15 s on two tiny models, every endpoint
+    called (the 64-client, 10-minute run and its figures: docs/benchmarks.md). Whether the app stops and a soak
+    ends when calls hang: tests/test_load_test.py."""
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     models = [str(outputs_dir / name) for name in ("tiny-lstm", "tiny-cnn")]
     process, url = load_test.start_app(",".join(models))
     try:
-        stats = load_test.soak(process, url, ["tiny-lstm", "tiny-cnn"], 60, 100_000, 64)
+        stats = load_test.soak(process, url, ["tiny-lstm", "tiny-cnn"], 15, 100_000, 8, timeout=60)
     finally:
-        process.terminate()
-        process.wait(timeout=10)
+        stop_app(process)
     load_test.print_soak(stats)
     assert stats["errors"] == 0, stats["first_error"]
     assert all(endpoint["calls"] > 0 for endpoint in stats["endpoints"].values()), stats["endpoints"]
+    assert stats["rss_growth"] < MAX_SOAK_MEMORY_GROWTH, stats
