@@ -65,7 +65,8 @@ TABLE_ORDER = (
 PATH_PLACEHOLDERS = {"--train_file": "$TRAIN_FILE", "--test_file": "$TEST_FILE", "--pretrained": "$PRETRAINED"}
 LATENCY_QUESTIONS = 50
 DISTILLED = " distilled"  # the row of a family trained with --teacher: "<model> distilled"
-# Chosen on the dev split of train_5500 (seed 42; docs/distillation.md has the trials).
+# The options' defaults (Hinton's KL at T=2, half gold) and Tang et al.'s augmentation; the trials on other values:
+# docs/distillation.md.
 DISTILL_FLAGS = "--augment 4"
 SPEED_ROUNDS = 3  # teacher and student timed alternately, the median of each kept
 
