@@ -49,7 +49,8 @@ def finish(process, timeout=300):
     return process.returncode, stdout + stderr
 
 
-def wait_for_checkpoint(output_dir: Path, step: int, process, timeout=120):
+# 300 s: on a busy machine the child's imports alone took a minute and checkpoint 10 came after 120 s
+def wait_for_checkpoint(output_dir: Path, step: int, process, timeout=300):
     marker = output_dir / f"checkpoint-{step}" / "trainer_state.json"
     deadline = time.monotonic() + timeout
     while not marker.is_file():

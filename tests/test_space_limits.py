@@ -103,7 +103,7 @@ def test_an_upload_over_the_size_limit_is_refused_with_a_message(limited_app):
     assert refusal.status_code == 413, refusal.text
     assert refusal.text == f"File size exceeded maximum allowed size of {UPLOAD_MB * 2**20} bytes."
     note = classify_file(limited_app, batch_input(limited_app, b"Who wrote Hamlet?\n"))
-    assert note.startswith("Classified 1 question "), note  # the next upload is classified: nothing stuck
+    assert note.startswith("Classified 1 text "), note  # the next upload is classified: nothing stuck
 
 
 def test_calls_over_the_queue_limit_are_refused_with_a_message(limited_app):
@@ -112,7 +112,7 @@ def test_calls_over_the_queue_limit_are_refused_with_a_message(limited_app):
         answers = list(pool.map(lambda _: classify_file(limited_app, file), range(6)))
     refused = [answer for answer in answers if answer.startswith("503")]
     assert refused and all(answer.startswith("503: Queue is full. Max size is 1") for answer in refused), answers
-    assert all(answer.startswith("Classified 5,000 questions") for answer in answers if answer not in refused), answers
+    assert all(answer.startswith("Classified 5,000 texts") for answer in answers if answer not in refused), answers
     assert classify_file(limited_app, file).startswith(
-        "Classified 5,000 questions"
+        "Classified 5,000 texts"
     )  # served again once the queue has room
