@@ -164,16 +164,18 @@ def is_student(model: str) -> bool:
     return yaml.safe_load((CONFIGS_DIR / f"{model}.yaml").read_text())["model_family"] != PRETRAINED_FAMILY
 
 
-def teacher_for(seed: int, args, output_dir: Path, teachers: dict) -> tuple[Path, Path]:
-    """The bert recipe's run of `seed` (trained once per benchmark; kept with --reuse) and its ONNX int8 export."""
-    if seed not in teachers:
+def teacher_for(seed: int, args, output_dir: Path, teachers: dict, exported: set) -> tuple[Path, Path]:
+    """The bert recipe's run of `seed` (trained once per benchmark; kept with --reuse) and its ONNX int8 export,
+    made once per benchmark (`exported`) for all the students of that seed."""
+    run_dir = teachers.get(seed)
+    if run_dir is None:
         run_dir = output_dir / "runs" / f"bert-seed{seed}"
         train_run("bert", seed, args, run_dir)
-        teachers[seed] = run_dir
-    run_dir = teachers[seed]
     export = run_dir / "onnx-int8"
-    if not (args.reuse and export.is_dir()):
+    if run_dir not in exported and not (args.reuse and export.is_dir()):
         export_onnx(run_dir, export, int8=True, overwrite=True)
+    exported.add(run_dir)
+    teachers[seed] = run_dir
     return run_dir, export
 
 
@@ -408,7 +410,7 @@ def main(argv: list[str] | None = None) -> None:
     dev = (dev_split["text"], [dev_split.features["label"].names[label] for label in dev_split["label"]])
     questions = dev[0][:200]
     results, runs = earlier_results(output_dir / "results.json", args)
-    teachers = {}  # seed -> the bert run trained by this benchmark
+    teachers, exported = {}, set()  # seed -> the bert run trained by this benchmark; the runs exported to int8
     for model in args.models:
         model_runs = []
         for seed in args.seeds:
@@ -440,7 +442,7 @@ def main(argv: list[str] | None = None) -> None:
         if args.distill and is_student(model):
             distilled = []
             for seed in args.seeds:
-                teacher = teacher_for(seed, args, output_dir, teachers)
+                teacher = teacher_for(seed, args, output_dir, teachers, exported)
                 distilled.append(distilled_run(model, seed, args, output_dir, teacher, questions))
                 print(f"{model} distilled seed {seed}: dev accuracy {distilled[-1]['eval_accuracy']:.4f}")
             runs += distilled
