@@ -1,11 +1,13 @@
-"""Texts longer than the window: truncated vs chunked (`--long_text chunk`), for cnn-vectors and MiniLM.
+"""Texts longer than the window: truncated vs chunked (`--long_text chunk`), for cnn-vectors, gru-vectors and MiniLM.
 
     python benchmarks/long_texts.py --train_file outlets.csv --pretrained /path/to/MiniLM --bert_epochs 3 \
         --output_dir runs/long_texts --markdown long_texts.md [--seeds 1 2 3] [--rows ...] [extra recipe flags]
 
 Each row is a recipe run as a user would start it (benchmarks/benchmark.py's train_run), one per seed, scored on the
 dev split the recipe carves from --train_file: cnn-vectors truncated at 64 tokens, chunked into windows of 64, and
-truncated at 512; the bert recipe on MiniLM truncated at 128 and chunked into windows of 128 (--bert_epochs for both).
+truncated at 512; gru-vectors (a recurrent family: its time grows with the window's length) chunked into windows of
+64 and truncated at 512; the bert recipe on MiniLM truncated at 128 and chunked into windows of 128 (--bert_epochs
+for both).
 Everything else is the recipe's. After a seed's runs, the dev split is predicted through load_classifier by every
 row in turn, --timing_rounds times, so that the rows' prediction times share the machine's load; a row's time is
 its median. Unknown flags go to every run. After every seed, prints the table, writes it to --markdown and every
@@ -32,6 +34,11 @@ ROWS = {
     "cnn-vectors, 64 truncated": ("cnn-vectors", ("--max_seq_length", "64")),
     "cnn-vectors, 64 chunked": ("cnn-vectors", ("--max_seq_length", "64", "--long_text", "chunk")),
     "cnn-vectors, 512 truncated": ("cnn-vectors", ("--max_seq_length", "512")),
+    "gru-vectors, 64 chunked": ("gru-vectors", ("--max_seq_length", "64", "--long_text", "chunk")),
+    "gru-vectors, 512 truncated": ("gru-vectors", ("--max_seq_length", "512")),
+    # As many optimizer steps as the 64-token windows' 10 epochs (about 7 windows a text): is it the windows or the
+    # longer training?
+    "gru-vectors, 512 truncated, 70 epochs": ("gru-vectors", ("--max_seq_length", "512", "--num_train_epochs", "70")),
     "MiniLM, 128 truncated": ("bert", ("--max_seq_length", "128")),
     "MiniLM, 128 chunked": ("bert", ("--max_seq_length", "128", "--long_text", "chunk")),
 }

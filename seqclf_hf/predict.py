@@ -25,7 +25,7 @@ from tqdm.auto import tqdm
 
 from .cli import CommandParser
 from .errors import ConfigError, DataError
-from .inference import Classifier, clean_text, load_classifier
+from .inference import Classifier, clean_text, has_visible_text, load_classifier
 from .reader import FORMATS, TEXT_COLUMN_NAMES, file_format, read_rows, text_columns
 from .tasks import ProblemType
 
@@ -64,7 +64,10 @@ class Written:
         left out; one sentence each."""
         notes = [f"Only the first {self.rows:,} rows were predicted; the file has more."] if self.more else []
         if self.empty:
-            notes.append(f"{self.empty:,} of the {self.rows:,} rows have no text: their prediction is empty.")
+            notes.append(
+                f"{self.empty:,} of the {self.rows:,} rows have no text (or only invisible characters): their "
+                "prediction is empty."
+            )
         if self.unreadable:
             lines = ", ".join(map(str, self.unreadable[:10])) + (", …" if len(self.unreadable) > 10 else "")
             notes.append(
@@ -196,7 +199,7 @@ def predict_file(
                 if not chunk:
                     break
                 texts = [row_text(row, written.text_columns, options.delimiter) for row in chunk]
-                filled = [index for index, text in enumerate(texts) if "".join(text).strip()]
+                filled = [index for index, text in enumerate(texts) if has_visible_text("".join(text))]
                 values, truncated = predicted_rows(
                     classifier, [texts[i] for i in filled], options.threshold, batch_size, predicted
                 )

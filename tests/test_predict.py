@@ -54,6 +54,21 @@ def test_the_predict_command_streams_a_text_file_and_counts_empty_rows(predicted
     assert "1 of the 3 rows" in caplog.text and "3 rows predicted" in capsys.readouterr().out
 
 
+def test_a_row_of_only_invisible_characters_gets_an_empty_prediction(predicted_run, tmp_path, caplog):
+    """Zero-width spaces, joiners and byte-order marks are not whitespace to str.strip, but a model reads nothing in
+    them: the row is counted with the empty ones, not given a guess."""
+    output_dir, _, _ = predicted_run
+    texts = tmp_path / "questions.csv"
+    texts.write_text("text\nWho invented the radio ?\n\u200b\u200d\ufeff\n", encoding="utf-8")
+    output = tmp_path / "preds.csv"
+    with caplog.at_level("WARNING"):
+        cli.main(["predict", str(output_dir), str(texts), "--output", str(output)])
+    with open(output, newline="", encoding="utf-8") as handle:
+        results = list(csv.DictReader(handle))
+    assert results[0]["prediction"] and results[1]["prediction"] == ""
+    assert "1 of the 2 rows have no text (or only invisible characters)" in caplog.text
+
+
 @pytest.fixture
 def progress_bars_on():
     """transformers' bars on, as in a fresh process (a command that ran before may have turned them off), and on

@@ -9,7 +9,7 @@ loading.py: finding and loading what a folder holds; classifier.py: `Classifier`
 scores; onnx.py: the onnxruntime backend.
 """
 
-from .classifier import Classifier, Encoded, clean_text, model_max_length
+from .classifier import Classifier, Encoded, clean_text, has_visible_text, model_max_length
 from .explanation import Explanation
 from .loading import (
     adapter_base,
@@ -31,6 +31,7 @@ __all__ = [
     "adapter_base",
     "classification_pipeline",
     "clean_text",
+    "has_visible_text",
     "from_pretrained",
     "import_optional",
     "load_classifier",

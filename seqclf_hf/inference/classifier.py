@@ -2,6 +2,7 @@
 
 import dataclasses
 import threading
+import unicodedata
 from dataclasses import dataclass, field
 
 import torch
@@ -29,6 +30,12 @@ def clean_text(text: str) -> tuple[str, list[str]]:
     if cleaned != decoded:
         notes.append("Control characters were replaced by spaces.")
     return cleaned, notes
+
+
+def has_visible_text(text: str) -> bool:
+    """Whether `text` has a character that shows: not only whitespace and invisible format characters (zero-width
+    spaces and joiners, byte-order marks: Unicode category Cf), of which a model reads nothing to classify."""
+    return any(not char.isspace() and unicodedata.category(char) != "Cf" for char in text)
 
 
 @dataclass

@@ -31,7 +31,7 @@ from huggingface_hub.repocard import metadata_load
 
 from ..cli import CommandParser
 from ..errors import ConfigError, DataError, UserInputError
-from ..inference import Classifier, clean_text
+from ..inference import Classifier, clean_text, has_visible_text
 from ..predict import PredictOptions, predict_file
 from . import presentation  # the predictions in words
 from .presentation import Content, choose_content
@@ -114,7 +114,7 @@ class Endpoints:
         """Why there is nothing to classify (Markdown), or "" when there is."""
         if name is None:
             return presentation.no_models_message(self.load_errors)
-        return "" if text.strip() else presentation.empty_message(self.content)
+        return "" if has_visible_text(text) else presentation.empty_message(self.content)
 
     def classify(self, name: str, text: str, length: int) -> tuple[dict[str, float], str, list[str]]:
         """Every label's score, the prediction (`Classifier.decide`) and notes on the input, of model `name`."""
@@ -151,7 +151,7 @@ class Endpoints:
         text, _, length = model_input(text)
         if name is None:
             return "⚠️ No model is loaded.", []  # the note next to it says how to get one
-        if not text.strip():
+        if not has_visible_text(text):
             return "", []
         try:
             explanation = self.models[name].explain(text)
