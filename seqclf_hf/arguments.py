@@ -290,6 +290,14 @@ class RunArguments(DistillArguments):
             "(0: skip it); scoring all of a large train split again can take longer than training."
         },
     )
+    min_train_steps: int = field(
+        default=0,
+        metadata={
+            "help": "Train for at least this many optimizer steps: when the epochs make fewer (a small training "
+            "split), more epochs run, and the log says so. The recipes set 1000; an explicit --num_train_epochs or "
+            "--max_steps is kept as given. 0: the epochs as given."
+        },
+    )
     multi_label_threshold: float = field(
         default=0.5,
         metadata={"help": "Multi-label decision threshold, in (0, 1)."},

@@ -4,6 +4,7 @@ checkpoint on Ctrl-C."""
 import contextlib
 import dataclasses
 import logging
+import math
 import signal
 
 import numpy as np
@@ -34,6 +35,34 @@ class Task:
 
     def report(self, logits, references) -> dict:
         return spec(self.problem_type).report(logits, references, self.labels, self.threshold)
+
+
+def enough_epochs(training_args, train_size: int, min_steps: int):
+    """`training_args` with more epochs when theirs make fewer than `min_steps` optimizer steps over `train_size`
+    examples (--min_train_steps); as they are with --max_steps."""
+    if not min_steps or training_args.max_steps > 0:
+        return training_args
+    examples_per_step = (
+        training_args.per_device_train_batch_size
+        * training_args.world_size
+        * training_args.gradient_accumulation_steps
+    )
+    steps_per_epoch = max(math.ceil(train_size / examples_per_step), 1)
+    if training_args.num_train_epochs * steps_per_epoch >= min_steps:
+        return training_args
+    epochs = math.ceil(min_steps / steps_per_epoch)
+    logger.info(
+        "%d training examples make %d optimizer step(s) an epoch: %g epochs would be %d steps, fewer than "
+        "--min_train_steps %d; training %d epochs (give --num_train_epochs to keep your count).",
+        *(
+            train_size,
+            steps_per_epoch,
+            training_args.num_train_epochs,
+            training_args.num_train_epochs * steps_per_epoch,
+        ),
+        *(min_steps, epochs),
+    )
+    return dataclasses.replace(training_args, num_train_epochs=epochs)
 
 
 class RecipeTrainer(Trainer):

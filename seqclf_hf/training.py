@@ -35,7 +35,7 @@ from .reporting import judge_run, print_summary, run_arguments, write_outputs, w
 from .run_layout import LONG_TEXT_KEY, SPLITS, THRESHOLD_KEY
 from .run_lock import output_dir_lock
 from .tasks import ProblemType
-from .trainer import SaveOnInterrupt, Task, class_weights, make_trainer
+from .trainer import SaveOnInterrupt, Task, class_weights, enough_epochs, make_trainer
 from .validation import best_metric_settings, check_architecture, validate_options
 from .windows import CHUNK, TRUNCATE, Windows, log_windows, window_figures, windows_of
 
@@ -177,6 +177,8 @@ def train_unlocked(
             run_args, data_args, raw, tokenized, tokenizer, task, training_args.seed, training_args.eval_batch_size
         )
     training_args = best_metric_settings(training_args, task.problem_type)
+    train_size = len(tokenized["train"] if distillation is None else distillation.transfer)
+    training_args = enough_epochs(training_args, train_size, run_args.min_train_steps)
     model = build_model(model_args, tokenizer, task.labels, task.problem_type)
     if plan.resume:
         check_resume_fits(plan.resume, model, tokenizer)

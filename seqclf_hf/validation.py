@@ -48,6 +48,10 @@ def validate_options(
     check_trackers(training_args.report_to)
     if run_args.max_train_eval_samples < 0:
         raise ConfigError("--max_train_eval_samples must be 0 (skip) or more.")
+    if run_args.min_train_steps < 0:
+        raise ConfigError(
+            f"--min_train_steps must be 0 (the epochs as given) or more, got {run_args.min_train_steps}."
+        )
     parse_class_weights(run_args.class_weights)
     check_early_stopping(run_args, training_args)
     check_distillation(run_args)

@@ -12,7 +12,8 @@ from seqclf_hf.arguments import DataArguments, ModelArguments, RunArguments
 from seqclf_hf.build import build_model
 from seqclf_hf.data import load_data, tokenize
 from seqclf_hf.errors import ConfigError, DataError
-from seqclf_hf.trainer import LengthBucketSampler, RecipeTrainer, Task, make_trainer
+from seqclf_hf.recipe_parser import parse_args
+from seqclf_hf.trainer import LengthBucketSampler, RecipeTrainer, Task, enough_epochs, make_trainer
 from seqclf_hf.training import train
 from seqclf_hf.validation import check_sampling
 
@@ -70,6 +71,48 @@ def test_early_stopping_without_evaluation_is_an_error(csv_dataset, tmp_path):
             RunArguments(early_stopping_patience=2),
         )
     assert not (tmp_path / "out").exists()
+
+
+def test_a_small_training_split_trains_at_least_min_train_steps(csv_dataset, tmp_path, caplog):
+    """A few texts make a step or two an epoch: the epochs are raised to reach --min_train_steps, the log says so and
+    run_args.json records the epochs run."""
+    data_args = DataArguments(train_file=csv_dataset["train"], validation_file=csv_dataset["validation"])
+    output_dir = tmp_path / "out"
+    with caplog.at_level("INFO", logger="seqclf_hf"):
+        metrics, _ = train(
+            model_args("bow", ""), data_args, tiny_training(output_dir), RunArguments(min_train_steps=12)
+        )
+    steps_per_epoch = -(-len(load_data(data_args)["train"]) // 8)  # tiny_training's batch of 8
+    assert metrics["global_step"] >= 12 and metrics["epoch"] == -(-12 // steps_per_epoch) > 1
+    assert "fewer than --min_train_steps 12" in caplog.text
+    saved = json.loads((output_dir / "run_args.json").read_text())
+    assert saved["training"]["num_train_epochs"] == metrics["epoch"]
+
+
+@pytest.mark.parametrize(
+    ("epochs", "max_steps", "min_steps", "expected"),
+    [(2, -1, 100, 10), (20, -1, 100, 20), (2, -1, 0, 2), (2, 5, 100, 2)],
+    ids=["raised", "enough-already", "off", "max-steps-wins"],
+)
+def test_enough_epochs(tmp_path, epochs, max_steps, min_steps, expected):
+    args = TrainingArguments(
+        str(tmp_path), per_device_train_batch_size=10, num_train_epochs=epochs, max_steps=max_steps, use_cpu=True
+    )
+    assert enough_epochs(args, train_size=95, min_steps=min_steps).num_train_epochs == expected  # 10 steps an epoch
+
+
+@pytest.mark.parametrize(
+    ("flags", "expected"),
+    [
+        ([], 1000),
+        (["--num_train_epochs", "3"], 0),
+        (["--num-train-epochs=3"], 0),
+        (["--max_steps", "40"], 0),
+        (["--num_train_epochs", "3", "--min_train_steps", "50"], 50),
+    ],
+)
+def test_the_recipes_train_1000_steps_at_least_unless_told_how_long(flags, expected):
+    assert parse_args(["--model", "cnn", *flags])[3].min_train_steps == expected
 
 
 def batches_of(indices, batch_size):
