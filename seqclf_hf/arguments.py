@@ -294,7 +294,7 @@ class RunArguments(DistillArguments):
         default=0,
         metadata={
             "help": "Train for at least this many optimizer steps: when the epochs make fewer (a small training "
-            "split), more epochs run, and the log says so. The recipes set 1000; an explicit --num_train_epochs or "
+            "split), more epochs run, and the log says so. The recipes set 500; an explicit --num_train_epochs or "
             "--max_steps is kept as given. 0: the epochs as given."
         },
     )

@@ -71,6 +71,7 @@ def test_a_disk_that_fills_up_while_saving_leaves_the_earlier_run_intact(earlier
 
     monkeypatch.setattr(training, "write_outputs", disk_full)
     flags = ["--model", "bow", "--embedding_dim", "8", "--train_tokenizer", "word", "--report_to", "none"]
+    flags += ["--num_train_epochs", "1"]
     flags += ["--train_file", data_args.train_file, "--validation_file", data_args.validation_file]
     with pytest.raises(SystemExit) as failed:
         cli.main(["train", *flags, "--output_dir", str(output_dir), "--overwrite_output_dir", "true"])

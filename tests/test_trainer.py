@@ -104,14 +104,14 @@ def test_enough_epochs(tmp_path, epochs, max_steps, min_steps, expected):
 @pytest.mark.parametrize(
     ("flags", "expected"),
     [
-        ([], 1000),
+        ([], 500),
         (["--num_train_epochs", "3"], 0),
         (["--num-train-epochs=3"], 0),
         (["--max_steps", "40"], 0),
         (["--num_train_epochs", "3", "--min_train_steps", "50"], 50),
     ],
 )
-def test_the_recipes_train_1000_steps_at_least_unless_told_how_long(flags, expected):
+def test_the_recipes_train_500_steps_at_least_unless_told_how_long(flags, expected):
     assert parse_args(["--model", "cnn", *flags])[3].min_train_steps == expected
 
 
