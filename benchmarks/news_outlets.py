@@ -55,11 +55,16 @@ def main() -> None:
     if args.output.exists():
         parser.error(f"{args.output} exists: name another output file")
     rows = sample(read_articles(args.wheel, args.max_words), args.documents, args.seed)
-    with args.output.open("w", newline="", encoding="utf-8") as handle:
+    write_rows(args.output, rows)
+    print(f"{len(rows)} articles, {len({outlet for _, outlet in rows})} outlets -> {args.output}")
+
+
+def write_rows(output: Path, rows: list[tuple[str, str]]) -> None:
+    """The `text,label` CSV the recipes read."""
+    with output.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
         writer.writerow(["text", "label"])
         writer.writerows(rows)
-    print(f"{len(rows)} articles, {len({outlet for _, outlet in rows})} outlets -> {args.output}")
 
 
 if __name__ == "__main__":
