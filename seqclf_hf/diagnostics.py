@@ -15,7 +15,7 @@ COLLAPSE_FIXES = (
     "imbalanced classes: --class_weights auto weighs each class by its inverse frequency",
     "texts cut short: --max_seq_length auto reads 95% of the training texts whole",
     "a learning rate too low (or too high) to leave the majority class: try 3 times the --learning_rate, or a third",
-    "too few steps on small data: more --num_train_epochs",
+    "too few steps on small data: more --num_train_epochs (or a higher --min_train_steps)",
 )
 COLLAPSE_SPLITS = {"eval": "validation", "test": "test"}
 
@@ -62,7 +62,8 @@ def wilson_interval(correct: float, total: int, z: float = WILSON_Z) -> tuple[fl
 
 def collapse_causes(metrics: dict, prefix: str = "eval") -> list[str]:
     """Why a single-label model looks collapsed on a split, from metrics.json's keys: it predicts one class while the
-    split has several, or its macro-F1 does not beat the majority baseline's. Empty when neither holds."""
+    split has several, or fewer than half of the split's classes (2 of 9: no better than one class on the others),
+    or its macro-F1 does not beat the majority baseline's. Empty when none holds."""
     if metrics.get("problem_type") != ProblemType.SINGLE_LABEL or f"{prefix}_confusion_matrix" not in metrics:
         return []
     confusion = np.asarray(metrics[f"{prefix}_confusion_matrix"])
@@ -70,6 +71,8 @@ def collapse_causes(metrics: dict, prefix: str = "eval") -> list[str]:
     predicted_classes, true_classes = int((confusion.sum(0) > 0).sum()), int((confusion.sum(1) > 0).sum())
     if predicted_classes == 1 and true_classes > 1:
         causes.append(f"it predicts one class for every text of a split that has {true_classes}")
+    elif predicted_classes < true_classes / 2:
+        causes.append(f"it predicts only {predicted_classes} of the {true_classes} classes of the split")
     majority = metrics.get(f"baseline_majority_{prefix}_macro_f1")
     if majority is not None and metrics[f"{prefix}_macro_f1"] <= majority:
         causes.append(
