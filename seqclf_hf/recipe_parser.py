@@ -54,9 +54,9 @@ SECTIONS = {
     TrainingArguments: "Trainer (transformers.TrainingArguments)",
 }
 
-# Every run evaluates each epoch and keeps the best checkpoint; a YAML or flag can still change any of these.
 # Given on the command line, these say how long to train: --min_train_steps then leaves them as they are.
 TRAINING_LENGTH_OPTIONS = ("num_train_epochs", "max_steps")
+# Every run evaluates each epoch and keeps the best checkpoint; a YAML or flag can still change any of these.
 RECIPE_DEFAULTS = {
     "eval_strategy": "epoch",
     "save_strategy": "epoch",
