@@ -67,7 +67,7 @@ RECIPE_DEFAULTS = {
     "save_total_limit": 2,
     # The recipes' epochs were chosen on TREC's 5,000 questions, over 1,000 steps; a few hundred texts make a few steps
     # an epoch, too few to leave the first guess (a model that answers one or two classes). 500: where 153 news
-    # articles of 9 outlets took cnn from 14 to 49 dev macro-F1 (docs/benchmarks.md). An explicit epoch count is kept.
+    # articles of 9 outlets took cnn from 14 to 46 dev macro-F1 (docs/benchmarks.md). An explicit epoch count is kept.
     "min_train_steps": 500,
     "report_to": "none",  # or tensorboard / trackio (pip install 'seqclf-hf[tracking]'): local files, no account
     "project": "seqclf-hf",  # trackio's project: every run of this toolkit side by side in one dashboard
