@@ -37,30 +37,33 @@ class Task:
         return spec(self.problem_type).report(logits, references, self.labels, self.threshold)
 
 
+def batch_settings(training_args) -> dict:
+    """What one optimizer step sees, the same way whatever the number of processes, so runs compare."""
+    return {
+        "per_device_train_batch_size": training_args.per_device_train_batch_size,
+        "world_size": training_args.world_size,
+        "gradient_accumulation_steps": training_args.gradient_accumulation_steps,
+        "effective_batch_size": training_args.per_device_train_batch_size
+        * training_args.world_size
+        * training_args.gradient_accumulation_steps,
+        "learning_rate": training_args.learning_rate,
+    }
+
+
 def enough_epochs(training_args, train_size: int, min_steps: int):
     """`training_args` with more epochs when theirs make fewer than `min_steps` optimizer steps over `train_size`
     examples (--min_train_steps); as they are with --max_steps."""
     if not min_steps or training_args.max_steps > 0:
         return training_args
-    examples_per_step = (
-        training_args.per_device_train_batch_size
-        * training_args.world_size
-        * training_args.gradient_accumulation_steps
-    )
-    steps_per_epoch = max(math.ceil(train_size / examples_per_step), 1)
-    if training_args.num_train_epochs * steps_per_epoch >= min_steps:
+    steps_per_epoch = max(math.ceil(train_size / batch_settings(training_args)["effective_batch_size"]), 1)
+    planned = training_args.num_train_epochs * steps_per_epoch
+    if planned >= min_steps:
         return training_args
     epochs = math.ceil(min_steps / steps_per_epoch)
     logger.info(
         "%d training examples make %d optimizer step(s) an epoch: %g epochs would be %d steps, fewer than "
         "--min_train_steps %d; training %d epochs (give --num_train_epochs to keep your count).",
-        *(
-            train_size,
-            steps_per_epoch,
-            training_args.num_train_epochs,
-            training_args.num_train_epochs * steps_per_epoch,
-        ),
-        *(min_steps, epochs),
+        *(train_size, steps_per_epoch, training_args.num_train_epochs, planned, min_steps, epochs),
     )
     return dataclasses.replace(training_args, num_train_epochs=epochs)
 

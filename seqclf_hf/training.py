@@ -35,7 +35,7 @@ from .reporting import judge_run, print_summary, run_arguments, write_outputs, w
 from .run_layout import LONG_TEXT_KEY, SPLITS, THRESHOLD_KEY
 from .run_lock import output_dir_lock
 from .tasks import ProblemType
-from .trainer import SaveOnInterrupt, Task, class_weights, enough_epochs, make_trainer
+from .trainer import SaveOnInterrupt, Task, batch_settings, class_weights, enough_epochs, make_trainer
 from .validation import best_metric_settings, check_architecture, validate_options
 from .windows import CHUNK, TRUNCATE, Windows, log_windows, window_figures, windows_of
 
@@ -57,19 +57,6 @@ def evaluate_split(trainer: Trainer, dataset, split: str, task: Task):
     scores = task.report(prediction.predictions, prediction.label_ids)
     metrics.update({f"{split}_{name}": value for name, value in scores.items()})
     return metrics, prediction
-
-
-def batch_settings(training_args: TrainingArguments) -> dict:
-    """What one optimizer step sees, the same way whatever the number of processes, so runs compare."""
-    return {
-        "per_device_train_batch_size": training_args.per_device_train_batch_size,
-        "world_size": training_args.world_size,
-        "gradient_accumulation_steps": training_args.gradient_accumulation_steps,
-        "effective_batch_size": training_args.per_device_train_batch_size
-        * training_args.world_size
-        * training_args.gradient_accumulation_steps,
-        "learning_rate": training_args.learning_rate,
-    }
 
 
 def prepare_data(model_args: ModelArguments, data_args: DataArguments, training_args: TrainingArguments):
