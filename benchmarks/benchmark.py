@@ -21,13 +21,11 @@ import argparse
 import datetime
 import json
 import os
-import re
 import shlex
 import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import matplotlib
@@ -36,6 +34,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import torch
 import yaml
+from recipe_runs import CONFIGS_DIR, REPO, fmt, inference_speed, mean_std, portable, reusable, train_run  # same folder
 
 from seqclf_hf.arguments import DataArguments
 from seqclf_hf.data import load_data
@@ -44,9 +43,6 @@ from seqclf_hf.inference import load_classifier
 from seqclf_hf.models import CUSTOM_FAMILIES, PRETRAINED_FAMILY
 from seqclf_hf.run_layout import is_adapter
 
-REPO = Path(__file__).resolve().parents[1]
-TRAIN_SCRIPT = REPO / "recipes" / "train.py"
-CONFIGS_DIR = REPO / "recipes" / "configs"
 NOTEBOOK_LOOP = REPO / "benchmarks" / "notebook_loop.py"
 NOTEBOOK_ROW = "lstm (notebook loop)"
 DEFAULT_MODELS = tuple(CUSTOM_FAMILIES)  # each family trained from scratch with its shipped recipe
@@ -61,44 +57,11 @@ TABLE_ORDER = (
     *DEFAULT_MODELS[DEFAULT_MODELS.index("lstm") + 1 :],
     *PRETRAINED_MODELS,
 )
-# Paths differ between machines: RESULTS.md shows these flags' values as the placeholders the docs use.
-PATH_PLACEHOLDERS = {"--train_file": "$TRAIN_FILE", "--test_file": "$TEST_FILE", "--pretrained": "$PRETRAINED"}
-LATENCY_QUESTIONS = 50
 DISTILLED = " distilled"  # the row of a family trained with --teacher: "<model> distilled"
 # The options' defaults (Hinton's KL at T=2, half gold) and Tang et al.'s augmentation; the trials on other values:
 # docs/distillation.md.
 DISTILL_FLAGS = "--augment 4"
 SPEED_ROUNDS = 3  # teacher and student timed alternately, the median of each kept
-
-
-def train_run(model: str, seed: int, args, output_dir: Path, flags: tuple[str, ...] = (), env=None) -> dict:
-    """One recipe run as a user would start it, with `flags` added (and `env` as its environment); returns its
-    metrics.json (with --reuse, that of the run an earlier benchmark left in `output_dir`, if it finished)."""
-    if earlier := reusable(output_dir, args):
-        return earlier
-    data = ["--train_file", args.train_file] + (["--test_file", args.test_file] if args.test_file else [])
-    command = [sys.executable, str(TRAIN_SCRIPT), "--model", model, "--seed", str(seed), *data]
-    command += ["--output_dir", str(output_dir), "--overwrite_output_dir", "true", "--disable_tqdm", "true"]
-    command += ["--max_train_eval_samples", str(10**9)]  # the table's train accuracy is on the whole train split
-    if args.pretrained:
-        command += pretrained_flags(model, args.pretrained)
-    command += [*args.extra, *flags]
-    subprocess.run(command, check=True, stdout=subprocess.DEVNULL, env=env)
-    return json.loads((output_dir / "metrics.json").read_text())
-
-
-def reusable(output_dir: Path, args) -> dict | None:
-    """With --reuse, the metrics of the run an earlier benchmark finished in `output_dir`; otherwise None."""
-    metrics = output_dir / "metrics.json"
-    return json.loads(metrics.read_text()) if args.reuse and metrics.is_file() else None
-
-
-def pretrained_flags(model: str, encoder: str) -> list[str]:
-    """Where the recipe takes --pretrained: the encoder to fine-tune, or the source of its word vectors."""
-    recipe = yaml.safe_load((CONFIGS_DIR / f"{model}.yaml").read_text())
-    if recipe["model_family"] == PRETRAINED_FAMILY:
-        return ["--model_name_or_path", encoder]
-    return ["--pretrained_embeddings", encoder] if "pretrained_embeddings" in recipe else []
 
 
 def notebook_loop_run(seed: int, args, output_dir: Path) -> dict:
@@ -116,23 +79,6 @@ def notebook_loop_run(seed: int, args, output_dir: Path) -> dict:
     ]
     subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
     return json.loads((output_dir / "metrics.json").read_text())
-
-
-def inference_speed(output_dir: Path, questions: list[str]) -> dict:
-    """p50 latency of one question at a time, and batched questions per second, through seqclf_hf.inference."""
-    classifier = load_classifier(output_dir)
-    classifier.predict(questions[0])  # warm-up: first call builds caches
-    latencies = []
-    for question in questions[:LATENCY_QUESTIONS]:
-        start = time.perf_counter()
-        classifier.predict(question)
-        latencies.append(time.perf_counter() - start)
-    start = time.perf_counter()
-    classifier.predict(questions, batch_size=64)
-    return {
-        "latency_p50_ms": 1000 * statistics.median(latencies),
-        "batched_questions_per_s": len(questions) / (time.perf_counter() - start),
-    }
 
 
 def dev_accuracy(source: Path, texts: list[str], gold: list[str]) -> float:
@@ -203,10 +149,6 @@ def alternated_speeds(student: Path, teacher: Path, questions: list[str]) -> dic
     return speeds
 
 
-def mean_std(values: list[float]) -> tuple[float, float]:
-    return statistics.mean(values), statistics.stdev(values) if len(values) > 1 else 0.0
-
-
 def aggregate(runs: list[dict]) -> dict:
     keys = ["train_accuracy", "eval_accuracy", "eval_macro_f1", "test_accuracy", "test_macro_f1"]
     keys += ["train_runtime", "train_samples_per_second", "peak_rss_mb", "latency_p50_ms", "batched_questions_per_s"]
@@ -220,14 +162,6 @@ def aggregate(runs: list[dict]) -> dict:
     if "threads" in runs[0]:
         summary["threads"] = runs[0]["threads"]
     return summary
-
-
-def fmt(pair, scale=100.0, digits=1) -> str:
-    """ "mean ± std"; "–" for a figure a row does not have (the notebook loop has no pipeline)."""
-    if pair is None:
-        return "–"
-    mean, std = pair
-    return f"{scale * mean:.{digits}f} ± {scale * std:.{digits}f}"
 
 
 def markdown_table(results: dict) -> str:
@@ -313,13 +247,6 @@ def notebook_comparison(recipe: dict, loop: dict) -> str:
         f"data, sizes, epochs and seeds): {speedup:.2f}x samples/s; dev accuracy {fmt(recipe['eval_accuracy'])} vs "
         f"{fmt(loop['eval_accuracy'])}."
     )
-
-
-def portable(command: str) -> str:
-    """`command` with the paths of PATH_PLACEHOLDERS' flags replaced by their placeholders."""
-    for flag, placeholder in PATH_PLACEHOLDERS.items():
-        command = re.sub(rf"{flag} \S+", f"{flag} {placeholder}", command)
-    return command
 
 
 def write_results(path: Path, table: str) -> None:

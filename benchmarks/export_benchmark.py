@@ -15,7 +15,7 @@ import tempfile
 from pathlib import Path
 
 import torch
-from benchmark import inference_speed  # same folder: the latency and questions/s of the benchmark table
+from recipe_runs import inference_speed  # same folder: the latency and questions/s of the benchmark table
 
 from seqclf_hf.arguments import DataArguments
 from seqclf_hf.data import load_data

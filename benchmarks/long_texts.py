@@ -3,7 +3,7 @@
     python benchmarks/long_texts.py --train_file outlets.csv --pretrained /path/to/MiniLM --bert_epochs 3 \
         --output_dir runs/long_texts --markdown long_texts.md [--seeds 1 2 3] [--rows ...] [extra recipe flags]
 
-Each row is a recipe run as a user would start it (benchmarks/benchmark.py's train_run), one per seed, scored on the
+Each row is a recipe run as a user would start it (benchmarks/recipe_runs.py's train_run), one per seed, scored on the
 dev split the recipe carves from --train_file: cnn-vectors truncated at 64 tokens, chunked into windows of 64, and
 truncated at 512; gru-vectors (a recurrent family: its time grows with the window's length) chunked into windows of
 64 and truncated at 512; the bert recipe on MiniLM truncated at 128 and chunked into windows of 128 (--bert_epochs
@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 
 import torch
-from benchmark import fmt, mean_std, portable, train_run  # same folder: a recipe run and the table's formats
+from recipe_runs import fmt, mean_std, portable, train_run  # same folder: a recipe run and the table's formats
 
 from seqclf_hf.arguments import DataArguments
 from seqclf_hf.data import load_data

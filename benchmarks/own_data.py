@@ -4,7 +4,7 @@
         --recipes cnn cnn-vectors bert --seeds 42 43 44 --pretrained /path/to/MiniLM \
         --output_dir runs/own_data --markdown own_data.md [--reuse] [extra recipe flags]
 
-Each run is a recipe as a user would start it (benchmarks/benchmark.py's train_run) on one --data CSV, scored on the
+Each run is a recipe as a user would start it (benchmarks/recipe_runs.py's train_run) on one --data CSV, scored on the
 dev split the recipe carves from it (no test file, the train split not rescored). From its metrics.json come the dev
 accuracy and macro-F1, the majority and TF-IDF baselines' dev macro-F1 on the same split, the collapse verdict, the
 classes it predicts and its training time. A row is one (data, recipe) over its seeds. Beats TF-IDF: "yes" when the
@@ -23,7 +23,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
-from benchmark import CONFIGS_DIR, fmt, mean_std, portable, pretrained_flags, train_run  # same folder
+from recipe_runs import CONFIGS_DIR, fmt, mean_std, portable, pretrained_flags, train_run  # same folder
 
 RECIPES = tuple(sorted(path.stem for path in CONFIGS_DIR.glob("*.yaml")))
 RESULTS_FILE = "own_data.json"

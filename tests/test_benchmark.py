@@ -1,21 +1,19 @@
 """benchmarks/benchmark.py on tiny data: every figure it reports comes from the runs' own metrics.json."""
 
 import datetime
-import importlib.util
 import json
 import shutil
 from pathlib import Path
 
 import pytest
+from benchmark_scripts import load_benchmark
 
 from seqclf_hf.arguments import DataArguments
 from seqclf_hf.data import load_data
 from seqclf_hf.inference import OnnxClassifier, load_classifier
 
-REPO = Path(__file__).resolve().parents[1]
-_spec = importlib.util.spec_from_file_location("benchmark", REPO / "benchmarks" / "benchmark.py")
-benchmark = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(benchmark)
+benchmark = load_benchmark("benchmark")
+recipe_runs = load_benchmark("recipe_runs")
 
 
 def test_benchmark_writes_results_table_and_chart_from_the_runs(make_dataset, tmp_path):
@@ -45,12 +43,12 @@ def test_benchmark_writes_results_table_and_chart_from_the_runs(make_dataset, tm
     text = (out / "RESULTS.md").read_text()
     assert "old table" not in text and "--train_file $TRAIN_FILE --test_file $TEST_FILE" in text
     assert files["train"] not in text and f"({datetime.date.today().isoformat()})" in text
-    assert f"| lstm | {benchmark.fmt(report['results']['lstm']['eval_accuracy'])} |" in text
+    assert f"| lstm | {recipe_runs.fmt(report['results']['lstm']['eval_accuracy'])} |" in text
     assert "benchmarks/benchmark.py" in text and (out / "accuracy.png").stat().st_size > 0
     loop = report["results"][benchmark.NOTEBOOK_ROW]
     speedup = report["results"]["lstm"]["train_samples_per_second"][0] / loop["train_samples_per_second"][0]
     assert f"{speedup:.2f}x samples/s" in text
-    assert f"| {benchmark.NOTEBOOK_ROW} | {benchmark.fmt(loop['eval_accuracy'])} |" in text
+    assert f"| {benchmark.NOTEBOOK_ROW} | {recipe_runs.fmt(loop['eval_accuracy'])} |" in text
 
 
 @pytest.fixture(scope="module")
@@ -80,15 +78,18 @@ def test_update_redoes_only_the_named_models(first_bow_and_cnn_run, tmp_path):
     assert list(second) == ["bow", "cnn"] and second["cnn"] == first["cnn"]  # the redone row keeps its place
     assert second["bow"]["command"].endswith("--num_train_epochs 2") and second["bow"] != first["bow"]
     text = results_md.read_text()
-    assert benchmark.portable(first["cnn"]["command"]) in text and benchmark.portable(second["bow"]["command"]) in text
+    assert (
+        recipe_runs.portable(first["cnn"]["command"]) in text
+        and recipe_runs.portable(second["bow"]["command"]) in text
+    )
     assert text.index("| bow |") < text.index("| cnn |")
 
 
 def test_pretrained_goes_where_each_recipe_takes_it():
-    assert benchmark.pretrained_flags("bert-lora", "enc") == ["--model_name_or_path", "enc"]
-    assert benchmark.pretrained_flags("cnn-vectors", "enc") == ["--pretrained_embeddings", "enc"]
-    assert benchmark.pretrained_flags("cnn", "enc") == []
-    assert all(benchmark.pretrained_flags(model, "enc") for model in benchmark.PRETRAINED_MODELS)
+    assert recipe_runs.pretrained_flags("bert-lora", "enc") == ["--model_name_or_path", "enc"]
+    assert recipe_runs.pretrained_flags("cnn-vectors", "enc") == ["--pretrained_embeddings", "enc"]
+    assert recipe_runs.pretrained_flags("cnn", "enc") == []
+    assert all(recipe_runs.pretrained_flags(model, "enc") for model in benchmark.PRETRAINED_MODELS)
 
 
 def test_update_drops_rows_of_recipes_that_are_gone(first_bow_and_cnn_run, tmp_path):
@@ -123,22 +124,15 @@ def test_bf16_and_int8_columns_come_from_their_own_runs_and_exports(first_bow_an
     gold = [dev.features["label"].names[label] for label in dev["label"]]
     right = sum(best["label"] == label for [best], label in zip(int8.predict(dev["text"]), gold, strict=True))
     assert run["int8_eval_accuracy"] == right / len(gold) and run["int8_batched_questions_per_s"] > 0
-    row = f"| cnn | {benchmark.fmt((run['train_samples_per_second'], 0.0), 1, 0)} |"
-    row += f" {benchmark.fmt((run['bf16_train_samples_per_second'], 0.0), 1, 0)} |"
+    row = f"| cnn | {recipe_runs.fmt((run['train_samples_per_second'], 0.0), 1, 0)} |"
+    row += f" {recipe_runs.fmt((run['bf16_train_samples_per_second'], 0.0), 1, 0)} |"
     assert row in (tmp_path / "RESULTS.md").read_text()
-
-
-def load_script(name: str):
-    spec = importlib.util.spec_from_file_location(name, REPO / "benchmarks" / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def test_plain_loop_trains_exactly_what_the_recipe_trains(make_dataset, tmp_path):
     """Same model, batches and optimizer: the speed ratio compares the loops and nothing else."""
     files = make_dataset(tmp_path / "data", extension="label", sizes={"train": 10})
-    cpu_training = load_script("cpu_training")
+    cpu_training = load_benchmark("cpu_training")
     runs = tmp_path / "runs.json"
     variants = ["plain loop, same model and batches", "recipe"]
     argv = [
@@ -162,7 +156,7 @@ def test_plain_loop_trains_exactly_what_the_recipe_trains(make_dataset, tmp_path
 
 def test_hf_baseline_padded_or_not_trains_what_the_recipe_trains(make_dataset, tiny_encoder, tmp_path, capsys):
     files = make_dataset(tmp_path / "data", extension="label", sizes={"train": 10})
-    cpu_training = load_script("cpu_training")
+    cpu_training = load_benchmark("cpu_training")
     runs = tmp_path / "runs.json"
     variants = ["HF example, padded to max_seq_length", "HF example, padded per batch", "recipe"]
     argv = ["--pretrained", tiny_encoder, "--train_file", files["train"], "--max_steps", "3", "--rounds", "1"]
@@ -201,10 +195,8 @@ def test_distill_trains_each_student_from_the_teacher_of_its_seed(make_dataset, 
     assert run["teacher_scoring_seconds"] > 0
     text = (out / "RESULTS.md").read_text()
     row = report["results"]["bow distilled"]
-    assert (
-        f"| bow distilled | {benchmark.fmt(row['teacher_eval_accuracy'])} | {benchmark.fmt(row['eval_accuracy'])} |"
-        in text
-    )
+    teacher_and_student = f"{recipe_runs.fmt(row['teacher_eval_accuracy'])} | {recipe_runs.fmt(row['eval_accuracy'])}"
+    assert f"| bow distilled | {teacher_and_student} |" in text
     assert "| bow distilled |" not in text.split("Distilled from")[0]  # not in the main table
 
 

@@ -2,11 +2,11 @@
 the docs' and the README's family tables and the benchmark, all from the family's own configuration class."""
 
 import dataclasses
-import importlib.util
 import re
 from pathlib import Path
 
 import pytest
+from benchmark_scripts import load_benchmark
 
 from seqclf_hf.arguments import ModelArguments
 from seqclf_hf.build import train_tokenizer
@@ -15,9 +15,7 @@ from seqclf_hf.inference import load_classifier
 from seqclf_hf.models import CUSTOM_FAMILIES, FAMILIES
 
 REPO = Path(__file__).resolve().parents[1]
-_spec = importlib.util.spec_from_file_location("benchmark", REPO / "benchmarks" / "benchmark.py")
-benchmark = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(benchmark)
+benchmark = load_benchmark("benchmark")
 
 
 # The words a user reads about each tiny test model (conftest's sizes): in the model card and in the Space.

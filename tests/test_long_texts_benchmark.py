@@ -2,29 +2,15 @@
 the bert rows alone take --bert_epochs, and the converter writes what the wheel holds."""
 
 import csv
-import importlib.util
 import io
 import subprocess
 import sys
 import zipfile
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-BENCHMARKS = REPO / "benchmarks"
+from benchmark_scripts import BENCHMARKS, load_benchmark
 
-
-def load(name: str):
-    sys.path.insert(0, str(BENCHMARKS))  # long_texts imports benchmark.py from its folder
-    try:
-        spec = importlib.util.spec_from_file_location(name, BENCHMARKS / f"{name}.py")
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        return module
-    finally:
-        sys.path.remove(str(BENCHMARKS))
-
-
-long_texts = load("long_texts")
+long_texts = load_benchmark("long_texts")
 
 
 def run_figures(seed: int, accuracy: float, windows: bool) -> dict:

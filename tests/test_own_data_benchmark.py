@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO / "benchmarks"))  # own_data imports benchmark.py from its folder, review_sets news_outlets
+sys.path.insert(0, str(REPO / "benchmarks"))  # own_data imports recipe_runs, review_sets news_outlets: same folder
 import own_data  # noqa: E402
 import review_sets  # noqa: E402
 
