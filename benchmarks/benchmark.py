@@ -21,11 +21,8 @@ import argparse
 import datetime
 import json
 import os
-import shlex
-import statistics
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 import matplotlib
@@ -33,14 +30,14 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import torch
-import yaml
+from distill_rows import DISTILL_FLAGS, DISTILLED, distill_table, distilled_runs, is_student  # same folder
 from recipe_runs import CONFIGS_DIR, REPO, fmt, inference_speed, mean_std, portable, reusable, train_run  # same folder
 
 from seqclf_hf.arguments import DataArguments
 from seqclf_hf.data import load_data
 from seqclf_hf.export import export_onnx
 from seqclf_hf.inference import load_classifier
-from seqclf_hf.models import CUSTOM_FAMILIES, PRETRAINED_FAMILY
+from seqclf_hf.models import CUSTOM_FAMILIES
 from seqclf_hf.run_layout import is_adapter
 
 NOTEBOOK_LOOP = REPO / "benchmarks" / "notebook_loop.py"
@@ -57,11 +54,6 @@ TABLE_ORDER = (
     *DEFAULT_MODELS[DEFAULT_MODELS.index("lstm") + 1 :],
     *PRETRAINED_MODELS,
 )
-DISTILLED = " distilled"  # the row of a family trained with --teacher: "<model> distilled"
-# The options' defaults (Hinton's KL at T=2, half gold) and Tang et al.'s augmentation; the trials on other values:
-# docs/distillation.md.
-DISTILL_FLAGS = "--augment 4"
-SPEED_ROUNDS = 3  # teacher and student timed alternately, the median of each kept
 
 
 def notebook_loop_run(seed: int, args, output_dir: Path) -> dict:
@@ -103,50 +95,6 @@ def int8_figures(run_dir: Path, dev: tuple[list[str], list[str]], questions: lis
     export = export_onnx(source, run_dir / "onnx-int8", int8=True, overwrite=True)
     speed = inference_speed(export, questions)
     return {"int8_eval_accuracy": dev_accuracy(export, *dev), **{f"int8_{key}": value for key, value in speed.items()}}
-
-
-def is_student(model: str) -> bool:
-    """A family that --distill trains from the encoder: every recipe but the encoder's own."""
-    return yaml.safe_load((CONFIGS_DIR / f"{model}.yaml").read_text())["model_family"] != PRETRAINED_FAMILY
-
-
-def teacher_for(seed: int, args, output_dir: Path, teachers: dict, exported: set) -> tuple[Path, Path]:
-    """The bert recipe's run of `seed` (trained once per benchmark; kept with --reuse) and its ONNX int8 export,
-    made once per benchmark (`exported`) for all the students of that seed."""
-    run_dir = teachers.get(seed)
-    if run_dir is None:
-        run_dir = output_dir / "runs" / f"bert-seed{seed}"
-        train_run("bert", seed, args, run_dir)
-    export = run_dir / "onnx-int8"
-    if run_dir not in exported and not (args.reuse and export.is_dir()):
-        export_onnx(run_dir, export, int8=True, overwrite=True)
-    exported.add(run_dir)
-    teachers[seed] = run_dir
-    return run_dir, export
-
-
-def distilled_run(model: str, seed: int, args, output_dir: Path, teacher: tuple[Path, Path], questions) -> dict:
-    """`model` trained with the int8 teacher's scores; its speed and the torch teacher's, timed alternately."""
-    run_dir = output_dir / "runs" / f"{model}{DISTILLED.replace(' ', '-')}-seed{seed}"
-    flags = ("--teacher", str(teacher[1]), *shlex.split(args.distill_flags))
-    with tempfile.TemporaryDirectory() as cache:  # an empty cache: the scoring time is a real one
-        metrics = train_run(model, seed, args, run_dir, flags, env={**os.environ, "SEQCLF_HF_CACHE": cache})
-    return {"model": model + DISTILLED, "seed": seed, **metrics, **alternated_speeds(run_dir, teacher[0], questions)}
-
-
-def alternated_speeds(student: Path, teacher: Path, questions: list[str]) -> dict:
-    """The student's latency and questions/s, the torch teacher's questions/s, and their ratio: timed in turns, so
-    that both see the same load."""
-    rounds = []
-    for _ in range(SPEED_ROUNDS):
-        rounds.append((inference_speed(teacher, questions), inference_speed(student, questions)))
-    speeds = {
-        "teacher_batched_questions_per_s": statistics.median(t["batched_questions_per_s"] for t, _ in rounds),
-        "latency_p50_ms": statistics.median(s["latency_p50_ms"] for _, s in rounds),
-        "batched_questions_per_s": statistics.median(s["batched_questions_per_s"] for _, s in rounds),
-    }
-    speeds["x_teacher_questions_per_s"] = speeds["batched_questions_per_s"] / speeds["teacher_batched_questions_per_s"]
-    return speeds
 
 
 def aggregate(runs: list[dict]) -> dict:
@@ -198,26 +146,6 @@ def markdown_table(results: dict) -> str:
     if any(model.endswith(DISTILLED) for model in results):
         lines.append(distill_table(results))
     return "\n".join(lines)
-
-
-def distill_table(results: dict) -> str:
-    """Each distilled row under its family's undistilled one (where measured), with the teacher's figures."""
-    header = "| model | teacher dev acc | dev acc | dev macro-F1 | p50 latency ms | batched q/s | x teacher q/s |"
-    header += " teacher scoring s | train s |"
-    title = "Distilled from the bert recipe's run of the same seed (`--distill`), scored by its ONNX int8 export:"
-    lines = [f"\n{title}\n", header, "|" + "---|" * (header.count("|") - 1)]
-    for model in results:
-        if model.endswith(DISTILLED):
-            names = (model.removesuffix(DISTILLED), model)
-            lines += [distill_row(name, results[name]) for name in names if name in results]
-    return "\n".join(lines)
-
-
-def distill_row(name: str, s: dict) -> str:
-    row = f"| {name} | {fmt(s.get('teacher_eval_accuracy'))} | {fmt(s['eval_accuracy'])} | {fmt(s['eval_macro_f1'])} |"
-    row += f" {fmt(s.get('latency_p50_ms'), 1, 1)} | {fmt(s.get('batched_questions_per_s'), 1, 0)} |"
-    row += f" {fmt(s.get('x_teacher_questions_per_s'), 1, 1)} | {fmt(s.get('teacher_scoring_seconds'), 1, 0)} |"
-    return row + f" {fmt(s['train_runtime'], 1, 0)} |"
 
 
 def cpu_speed_table(results: dict) -> str:
@@ -367,11 +295,7 @@ def main(argv: list[str] | None = None) -> None:
             runs += loop_runs
             results[NOTEBOOK_ROW] = {**aggregate(loop_runs), "command": command, "date": today}
         if args.distill and is_student(model):
-            distilled = []
-            for seed in args.seeds:
-                teacher = teacher_for(seed, args, output_dir, teachers, exported)
-                distilled.append(distilled_run(model, seed, args, output_dir, teacher, questions))
-                print(f"{model} distilled seed {seed}: dev accuracy {distilled[-1]['eval_accuracy']:.4f}")
+            distilled = distilled_runs(model, args, output_dir, questions, teachers, exported)
             runs += distilled
             results[model + DISTILLED] = {**aggregate(distilled), "command": command, "date": today}
         results = in_table_order(results)
