@@ -202,6 +202,38 @@ def plot(results: dict, path: Path) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
+    if args.threads:  # the runs read OMP_NUM_THREADS; the latency timing happens in this process
+        os.environ["OMP_NUM_THREADS"] = str(args.threads)
+        torch.set_num_threads(args.threads)
+    output_dir = Path(args.output_dir)
+    command = "python benchmarks/benchmark.py " + " ".join(argv if argv is not None else sys.argv[1:])
+    stamp = {"command": command, "date": datetime.date.today().isoformat()}  # on every row this benchmark makes
+    dev = dev_set(args.train_file)
+    questions = dev[0][:200]
+    results, runs = earlier_results(output_dir / "results.json", args)
+    teachers, exported = {}, set()  # seed -> the bert run trained by this benchmark; the runs exported to int8
+    for model in args.models:
+        rows = {model: model_runs(model, args, output_dir, dev, questions, teachers)}
+        if model == "lstm":
+            rows[NOTEBOOK_ROW] = notebook_loop_runs(args, output_dir)
+        if args.distill and is_student(model):
+            rows[model + DISTILLED] = distilled_runs(model, args, output_dir, questions, teachers, exported)
+        for row, row_runs in rows.items():
+            runs += row_runs
+            results[row] = {**aggregate(row_runs), **stamp}
+        results = in_table_order(results)
+        # Written after every model, so a long benchmark that stops keeps what it measured.
+        (output_dir / "results.json").write_text(json.dumps({"results": results, "runs": runs}, indent=2) + "\n")
+    table = markdown_table(results)
+    write_results(output_dir / "RESULTS.md", table)
+    plot(results, output_dir / "accuracy.png")
+    print(table)
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    """The options, the flags after -- in args.extra and the default models filled in; --distill without
+    --pretrained is a one-line error."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--train_file", required=True, help="training data; the dev split is carved from it")
     parser.add_argument("--test_file", help="held-out test set, reported only")
@@ -254,57 +286,48 @@ def main(argv: list[str] | None = None) -> None:
     args.models = args.models or [*DEFAULT_MODELS, *(PRETRAINED_MODELS if args.pretrained else ())]
     if args.distill and not args.pretrained:
         parser.error("--distill needs --pretrained: the teacher is the bert recipe's run on that encoder")
-    if args.threads:  # the runs read OMP_NUM_THREADS; the latency timing happens in this process
-        os.environ["OMP_NUM_THREADS"] = str(args.threads)
-        torch.set_num_threads(args.threads)
-    output_dir = Path(args.output_dir)
-    command = "python benchmarks/benchmark.py " + " ".join(argv if argv is not None else sys.argv[1:])
-    today = datetime.date.today().isoformat()
-    # Latency is measured on dev questions, as a user would send them: raw text, one at a time.
-    dev_split = load_data(DataArguments(train_file=args.train_file))["validation"]
-    dev = (dev_split["text"], [dev_split.features["label"].names[label] for label in dev_split["label"]])
-    questions = dev[0][:200]
-    results, runs = earlier_results(output_dir / "results.json", args)
-    teachers, exported = {}, set()  # seed -> the bert run trained by this benchmark; the runs exported to int8
-    for model in args.models:
-        model_runs = []
-        for seed in args.seeds:
-            run_dir = output_dir / "runs" / f"{model}-seed{seed}"
-            metrics = train_run(model, seed, args, run_dir)
-            if model == "bert":
-                teachers[seed] = run_dir
-            run = {"model": model, "seed": seed, **metrics, **inference_speed(run_dir, questions)}
-            run["threads"] = torch.get_num_threads()
-            if args.bf16:
-                run.update(bf16_figures(model, seed, args, output_dir / "runs" / f"{model}-seed{seed}-bf16"))
-            if args.int8:
-                run.update(int8_figures(run_dir, dev, questions))
-            model_runs.append(run)
-            print(f"{model} seed {seed}: dev accuracy {run['eval_accuracy']:.4f}, {run['train_runtime']:.0f} s")
-        runs += model_runs
-        results[model] = {**aggregate(model_runs), "command": command, "date": today}
-        if model == "lstm":
-            loop_runs = [
-                {
-                    "model": NOTEBOOK_ROW,
-                    **notebook_loop_run(seed, args, output_dir / "runs" / f"notebook-seed{seed}"),
-                    "threads": torch.get_num_threads(),
-                }
-                for seed in args.seeds
-            ]
-            runs += loop_runs
-            results[NOTEBOOK_ROW] = {**aggregate(loop_runs), "command": command, "date": today}
-        if args.distill and is_student(model):
-            distilled = distilled_runs(model, args, output_dir, questions, teachers, exported)
-            runs += distilled
-            results[model + DISTILLED] = {**aggregate(distilled), "command": command, "date": today}
-        results = in_table_order(results)
-        # Written after every model, so a long benchmark that stops keeps what it measured.
-        (output_dir / "results.json").write_text(json.dumps({"results": results, "runs": runs}, indent=2) + "\n")
-    table = markdown_table(results)
-    write_results(output_dir / "RESULTS.md", table)
-    plot(results, output_dir / "accuracy.png")
-    print(table)
+    return args
+
+
+def dev_set(train_file: str) -> tuple[list[str], list[str]]:
+    """The dev split carved from `train_file`, as a user would send it: raw texts, and their gold labels by name.
+    Latency is measured on its questions, one at a time."""
+    dev_split = load_data(DataArguments(train_file=train_file))["validation"]
+    return dev_split["text"], [dev_split.features["label"].names[label] for label in dev_split["label"]]
+
+
+def model_runs(
+    model: str, args, output_dir: Path, dev: tuple[list[str], list[str]], questions: list[str], teachers: dict
+) -> list[dict]:
+    """`model`'s recipe run of every seed, with its speed (and its bf16 and int8 figures where asked); a bert run is
+    recorded in `teachers`, for --distill's students of its seed."""
+    runs = []
+    for seed in args.seeds:
+        run_dir = output_dir / "runs" / f"{model}-seed{seed}"
+        metrics = train_run(model, seed, args, run_dir)
+        if model == "bert":
+            teachers[seed] = run_dir
+        run = {"model": model, "seed": seed, **metrics, **inference_speed(run_dir, questions)}
+        run["threads"] = torch.get_num_threads()
+        if args.bf16:
+            run.update(bf16_figures(model, seed, args, output_dir / "runs" / f"{model}-seed{seed}-bf16"))
+        if args.int8:
+            run.update(int8_figures(run_dir, dev, questions))
+        runs.append(run)
+        print(f"{model} seed {seed}: dev accuracy {run['eval_accuracy']:.4f}, {run['train_runtime']:.0f} s")
+    return runs
+
+
+def notebook_loop_runs(args, output_dir: Path) -> list[dict]:
+    """The notebook loop's run of every seed, the row beside the lstm recipe's."""
+    return [
+        {
+            "model": NOTEBOOK_ROW,
+            **notebook_loop_run(seed, args, output_dir / "runs" / f"notebook-seed{seed}"),
+            "threads": torch.get_num_threads(),
+        }
+        for seed in args.seeds
+    ]
 
 
 def in_table_order(results: dict) -> dict:
