@@ -223,7 +223,7 @@ def class_weights(option: str | None, train: Dataset, problem_type: str) -> list
     if not option:
         return None
     if option == "auto" and problem_type != ProblemType.SINGLE_LABEL:
-        # The single-label recipes ship `auto`: the same recipe must still train on multi-label or regression data.
+        # `auto` set once in a YAML config (or a script's options) must still train on multi-label or regression data.
         logger.info(
             "--class_weights auto weighs single-label classes only; this %s run trains unweighted.", problem_type
         )
