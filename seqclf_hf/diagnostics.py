@@ -10,6 +10,9 @@ from .tasks import ProblemType
 LONG_SHARE_WARNING = 0.10  # a fixed length that cuts more than this share of the training texts is warned about
 AUTO_LENGTH_PERCENTILE = 95  # --max_seq_length auto: long enough for this share of the training texts
 WILSON_Z = 1.96  # a 95% interval
+# A largest training class this many times the smallest is warned about, naming --class_weights auto: the weights
+# lifted every recipe measured on drug reviews (10 to 1) and none on news outlets (2 to 1). docs/benchmarks.md
+IMBALANCE_RATIO = 5
 # What most often makes a model answer one class, and the flag that addresses each: the collapse block's advice.
 COLLAPSE_FIXES = (
     "imbalanced classes: --class_weights auto weighs each class by its inverse frequency",
@@ -46,6 +49,18 @@ def truncation_warning(summary: dict, total: int, fixes: str) -> str | None:
         f"{cut} of {total} training texts ({cut / total:.0%}) are longer than --max_seq_length "
         f"{summary['max_seq_length']} tokens and are cut (median {summary['train_tokens_median']:.0f}, 95th "
         f"percentile {summary['train_tokens_p95']:.0f}). {fixes}"
+    )
+
+
+def imbalance_warning(counts: dict[str, int]) -> str | None:
+    """A warning when the largest class of the training split has IMBALANCE_RATIO times the texts of the smallest."""
+    smallest, largest = min(counts, key=counts.get), max(counts, key=counts.get)
+    if counts[largest] < IMBALANCE_RATIO * counts[smallest]:
+        return None
+    return (
+        f"The training classes are imbalanced: {largest!r} has {counts[largest]} texts, {smallest!r} "
+        f"{counts[smallest]}. A model can then learn to ignore the small classes: --class_weights auto weighs each "
+        "class by the inverse of its frequency."
     )
 
 

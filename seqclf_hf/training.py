@@ -15,7 +15,7 @@ from transformers.trainer import TRAINER_STATE_NAME
 from .arguments import AUTO_LENGTH, DataArguments, DistillArguments, ModelArguments, PeftArguments, RunArguments
 from .build import build_model, build_tokenizer
 from .data import label_texts, load_data, task_of, texts_of, tokenize
-from .diagnostics import auto_length, length_summary, truncation_warning
+from .diagnostics import auto_length, imbalance_warning, length_summary, truncation_warning
 from .distillation import prepare_distillation
 from .errors import TrainingInterrupted
 from .hub import push_output_dir, write_model_card
@@ -107,12 +107,22 @@ def training_lengths(model_args: ModelArguments, data_args: DataArguments, token
     return summary
 
 
+def warn_of_imbalance(train_split, labels: list[str]) -> None:
+    """Warn, naming --class_weights auto, when one class of an unweighted single-label run dwarfs another."""
+    counts = np.bincount(np.asarray(train_split["label"]), minlength=len(labels))
+    warning = imbalance_warning(dict(zip(labels, counts.tolist(), strict=True)))
+    if warning:
+        logger.warning(warning)
+
+
 def describe_task(train_split, data_args: DataArguments, run_args: RunArguments) -> Task:
     """The problem type and labels the data holds, with the run's threshold and class weights (logged)."""
     problem_type, labels = task_of(train_split, data_args)
     weights = class_weights(run_args.class_weights, train_split, problem_type)
     if weights:
         logger.info("Class weights in the loss: %s", dict(zip(labels, weights, strict=True)))
+    elif problem_type == ProblemType.SINGLE_LABEL:
+        warn_of_imbalance(train_split, labels)
     return Task(problem_type, labels, run_args.multi_label_threshold, weights)
 
 

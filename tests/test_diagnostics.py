@@ -2,7 +2,14 @@
 
 import pytest
 
-from seqclf_hf.diagnostics import auto_length, collapse_causes, length_summary, truncation_warning, wilson_interval
+from seqclf_hf.diagnostics import (
+    auto_length,
+    collapse_causes,
+    imbalance_warning,
+    length_summary,
+    truncation_warning,
+    wilson_interval,
+)
 
 
 def test_length_summary_counts_the_texts_over_the_limit():
@@ -62,3 +69,10 @@ def test_a_model_that_predicts_fewer_than_half_of_the_classes_is_named_collapsed
 def test_a_model_that_uses_several_classes_and_beats_the_majority_is_not_collapsed():
     assert collapse_causes(single_label_metrics([[5, 1], [1, 3]], 0.79, 0.375)) == []
     assert collapse_causes({"problem_type": "regression", "eval_mse": 1.0}) == []
+
+
+def test_imbalance_warning_names_class_weights_from_five_to_one():
+    assert imbalance_warning({"a": 40, "b": 9}) is None  # 4.4 to 1
+    message = imbalance_warning({"positive": 346, "negative": 141, "neutral": 34})
+    assert message.startswith("The training classes are imbalanced: 'positive' has 346 texts, 'neutral' 34.")
+    assert "--class_weights auto" in message

@@ -1,8 +1,10 @@
 """The recipe's Trainer (trainer.py): class weights in the loss, early stopping, batches by length buckets."""
 
 import json
+import logging
 from itertools import pairwise
 
+import datasets
 import pytest
 import torch
 from tiny_runs import imbalanced_files, model_args, tiny_training
@@ -14,7 +16,7 @@ from seqclf_hf.data import load_data, tokenize
 from seqclf_hf.errors import ConfigError, DataError
 from seqclf_hf.recipe_parser import parse_args
 from seqclf_hf.trainer import LengthBucketSampler, RecipeTrainer, Task, enough_epochs, make_trainer
-from seqclf_hf.training import train
+from seqclf_hf.training import describe_task, train
 from seqclf_hf.validation import check_sampling
 
 
@@ -25,6 +27,18 @@ def test_auto_class_weights_are_inverse_frequencies_used_by_the_loss_and_saved(t
     saved = json.loads((output_dir / "run_args.json").read_text())
     assert saved["run"]["class_weights"] == "auto"
     assert saved["class_weights"] == pytest.approx([16 / (2 * 4), 16 / (2 * 12)])  # labels HUM, NUM
+
+
+def test_an_unweighted_run_on_imbalanced_classes_is_warned_and_a_weighted_one_is_not(caplog):
+    features = datasets.Features(
+        {"text": datasets.Value("string"), "label": datasets.ClassLabel(names=["HUM", "NUM"])}
+    )
+    split = datasets.Dataset.from_dict({"text": ["a question"] * 12, "label": [0] * 2 + [1] * 10}, features=features)
+    for option, warned in ((None, True), ("auto", False)):
+        caplog.clear()
+        with caplog.at_level(logging.WARNING):
+            describe_task(split, DataArguments(), RunArguments(class_weights=option))
+        assert ("imbalanced: 'NUM' has 10 texts, 'HUM' 2" in caplog.text) == warned
 
 
 def test_class_weights_change_the_loss_of_every_model_through_the_trainer(tmp_path, make_model):
