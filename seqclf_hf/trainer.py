@@ -217,6 +217,11 @@ class LengthBucketSampler(Sampler[int]):
         return iter([index for batch in shuffled + short for index in batch])
 
 
+def class_counts(train: Dataset) -> np.ndarray:
+    """The texts of each class of a single-label split, in label order."""
+    return np.bincount(np.asarray(train["label"]), minlength=train.features["label"].num_classes)
+
+
 def class_weights(option: str | None, train: Dataset, problem_type: str) -> list[float] | None:
     """One loss weight per class for --class_weights: given, or (auto) the inverse of each class's frequency in the
     training split, scaled so that a balanced split gets 1 everywhere."""
@@ -232,8 +237,7 @@ def class_weights(option: str | None, train: Dataset, problem_type: str) -> list
         raise DataError(f"--class_weights weighs the classes of a single-label run; this one is {problem_type}.")
     names = train.features["label"].names
     if option == "auto":
-        counts = np.bincount(np.asarray(train["label"]), minlength=len(names))
-        return (len(train) / (len(names) * counts)).tolist()
+        return (len(train) / (len(names) * class_counts(train))).tolist()
     weights = parse_class_weights(option)
     if len(weights) != len(names):
         raise DataError(

@@ -35,7 +35,7 @@ from .reporting import judge_run, print_summary, run_arguments, write_outputs, w
 from .run_layout import LONG_TEXT_KEY, SPLITS, THRESHOLD_KEY
 from .run_lock import output_dir_lock
 from .tasks import ProblemType
-from .trainer import SaveOnInterrupt, Task, batch_settings, class_weights, enough_epochs, make_trainer
+from .trainer import SaveOnInterrupt, Task, batch_settings, class_counts, class_weights, enough_epochs, make_trainer
 from .validation import best_metric_settings, check_architecture, validate_options
 from .windows import CHUNK, TRUNCATE, Windows, log_windows, window_figures, windows_of
 
@@ -109,8 +109,7 @@ def training_lengths(model_args: ModelArguments, data_args: DataArguments, token
 
 def warn_of_imbalance(train_split, labels: list[str]) -> None:
     """Warn, naming --class_weights auto, when one class of an unweighted single-label run dwarfs another."""
-    counts = np.bincount(np.asarray(train_split["label"]), minlength=len(labels))
-    warning = imbalance_warning(dict(zip(labels, counts.tolist(), strict=True)))
+    warning = imbalance_warning(dict(zip(labels, class_counts(train_split).tolist(), strict=True)))
     if warning:
         logger.warning(warning)
 
